@@ -1,0 +1,24 @@
+import type { TokenInfo } from '../token-info.js';
+
+/**
+ * The second cache tier, shared by replicas. The in-process cache in `TokenService` always comes first;
+ * a store is only asked on a miss or a refresh, so the hot path never waits on it.
+ *
+ * @publicApi
+ */
+export interface TokenStore {
+  /**
+   * Returns a token for `key`: one another replica already put in the store when `isUsable` accepts it,
+   * otherwise the result of `generate()`, which the store runs at most once at a time for the whole fleet
+   * and then shares. A store that cannot reach its backend must still call `generate()`.
+   */
+  obtain(key: string, generate: () => Promise<TokenInfo>, isUsable: (info: TokenInfo) => boolean): Promise<TokenInfo>;
+  /** Drops `key` from the shared tier and tells every replica to drop it too. */
+  invalidate(key: string): Promise<void>;
+  /** Called with a key another replica invalidated. */
+  onInvalidate(listener: (key: string) => void): void;
+  close(): Promise<void>;
+}
+
+/** Injection token of the {@link TokenStore}. */
+export const TOKEN_STORE = Symbol('TOKEN_STORE');

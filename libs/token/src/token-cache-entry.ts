@@ -1,0 +1,49 @@
+import type { ProviderOptions } from './provider-options.schema.js';
+import type { TokenError } from './token.errors.js';
+import type { TokenInfo } from './token-info.js';
+import type { TokenStrategy } from './token-strategy.interface.js';
+
+/**
+ * Everything `TokenService` keeps for one provider: its strategy, the cached token with its refresh
+ * windows, the one in-flight refresh, failure state and counters. All fields exist from the start so
+ * V8 keeps one object shape and the hot path stays a property read.
+ */
+export class TokenCacheEntry {
+  info: TokenInfo | undefined = undefined;
+  /** `info`, already resolved: a cache hit hands out this very promise and allocates nothing. */
+  resolved: Promise<TokenInfo> | undefined = undefined;
+  /** Fresh until here; -Infinity when there is no token, so the hot-path test fails without a branch. */
+  refreshAt = -Infinity;
+  /** Inside the margin after here: callers wait for the refresh. */
+  mustRefreshAt = -Infinity;
+  inflight: Promise<TokenInfo> | undefined = undefined;
+  /** Bumped on eviction, so a refresh that started before it cannot store a token after it. */
+  generation = 0;
+
+  nextAttemptAt = 0;
+  consecutiveFailures = 0;
+  lastError: TokenError | undefined = undefined;
+
+  hits = 0;
+  misses = 0;
+  refreshes = 0;
+  failures = 0;
+  fallbacks = 0;
+  lastRefreshAt: number | undefined = undefined;
+  lastRefreshDurationMs: number | undefined = undefined;
+
+  constructor(
+    readonly name: string,
+    readonly strategy: TokenStrategy,
+    readonly options: Readonly<ProviderOptions>,
+    readonly safetyMarginMs: number,
+  ) {}
+
+  evict(): void {
+    this.info = undefined;
+    this.resolved = undefined;
+    this.refreshAt = -Infinity;
+    this.mustRefreshAt = -Infinity;
+    this.generation++;
+  }
+}

@@ -1,0 +1,75 @@
+import type { ConfigService } from '@nestjs/config';
+import type { z } from 'zod';
+import { TOKEN_CONFIG_NAMESPACE } from './token.constants.js';
+import { tokenConfigSchema, type TokenModuleOptions } from './token.options.js';
+import { parseOrThrow } from './validation.js';
+
+export type ResolvedTokenConfig = z.output<typeof tokenConfigSchema>;
+
+/**
+ * The configuration in force: options given to `forRoot` win; without `providers`, the `token`
+ * namespace of `ConfigService` fills in whatever the options leave out. Validated once, at start-up.
+ */
+export function resolveTokenConfig(options: TokenModuleOptions, config?: ConfigService): ResolvedTokenConfig {
+  const { clock: _clock, store, ...plain } = options;
+  const fromConfigService =
+    plain.providers === undefined ? (config?.get<Record<string, unknown>>(TOKEN_CONFIG_NAMESPACE) ?? {}) : {};
+  const merged: Record<string, unknown> = { ...fromConfigService };
+  for (const [key, value] of Object.entries(plain)) if (value !== undefined) merged[key] = value;
+  if (typeof store === 'string') merged.store = store;
+  else if (store !== undefined) delete merged.store; // an instance is not configuration
+  return parseOrThrow(tokenConfigSchema, merged, 'token module options');
+}
+
+/**
+ * Reads a `token` configuration from environment variables, so a provider is added without code:
+ * `TOKEN__PROVIDERS__KLING__TYPE=jwt`, `TOKEN__PROVIDERS__KLING__ACCESS_KEY=…` →
+ * `{ providers: { kling: { type: 'jwt', accessKey: '…' } } }`. Segments are separated by `__`
+ * and turned into camelCase; `true`/`false` and numbers are converted; a value starting with `[`
+ * or `{` is parsed as JSON (e.g. `baseUrls`).
+ *
+ * @publicApi
+ * @example
+ * ConfigModule.forRoot({ load: [registerAs('token', () => tokenConfigFromEnv(process.env))] })
+ */
+export function tokenConfigFromEnv(
+  env: Record<string, string | undefined>,
+  prefix = 'TOKEN__',
+): Record<string, unknown> {
+  const root: Record<string, unknown> = {};
+  for (const [name, raw] of Object.entries(env)) {
+    if (!name.startsWith(prefix) || raw === undefined) continue;
+    const path = name.slice(prefix.length).split('__').filter(Boolean);
+    if (path.length === 0) continue;
+    // Provider names keep their case (lower-cased); option names become camelCase.
+    const keys = path.map((segment, index) =>
+      path[0] === 'PROVIDERS' && index === 1 ? segment.toLowerCase() : camelCase(segment),
+    );
+    let node = root;
+    for (const key of keys.slice(0, -1)) {
+      node[key] ??= {};
+      node = node[key] as Record<string, unknown>;
+    }
+    node[keys[keys.length - 1]] = convert(raw);
+  }
+  return root;
+}
+
+function camelCase(segment: string): string {
+  return segment.toLowerCase().replace(/_([a-z0-9])/g, (_match, letter: string) => letter.toUpperCase());
+}
+
+function convert(raw: string): unknown {
+  const value = raw.trim();
+  if (value === 'true') return true;
+  if (value === 'false') return false;
+  if (/^-?\d+(\.\d+)?$/.test(value)) return Number(value);
+  if (value.startsWith('[') || value.startsWith('{')) {
+    try {
+      return JSON.parse(value);
+    } catch {
+      return raw;
+    }
+  }
+  return raw;
+}

@@ -1,0 +1,120 @@
+/**
+ * Stable error codes; `switch (err.code)` on them.
+ *
+ * @publicApi
+ */
+export type TokenErrorCode =
+  | 'TOKEN_PROVIDER_NOT_FOUND'
+  | 'TOKEN_ACQUISITION_FAILED'
+  | 'TOKEN_ENDPOINT_ERROR'
+  | 'TOKEN_INVALID_OPTIONS'
+  | 'TOKEN_INVALID_RESPONSE'
+  | 'TOKEN_REQUEST_FAILED'
+  | 'TOKEN_ORIGIN_NOT_ALLOWED';
+
+/**
+ * Base class of every error the library throws. Messages never contain a secret or a token value.
+ *
+ * @publicApi
+ */
+export abstract class TokenError extends Error {
+  abstract readonly code: TokenErrorCode;
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/**
+ * No provider is registered under that name.
+ *
+ * @publicApi
+ */
+export class TokenProviderNotFoundError extends TokenError {
+  readonly code = 'TOKEN_PROVIDER_NOT_FOUND';
+
+  constructor(readonly provider: string) {
+    super(`token provider "${provider}" is not registered`);
+  }
+}
+
+/**
+ * No valid token could be had for a provider; `cause` says why (an endpoint error, a timeout…).
+ *
+ * @publicApi
+ */
+export class TokenAcquisitionError extends TokenError {
+  readonly code = 'TOKEN_ACQUISITION_FAILED';
+
+  constructor(
+    readonly provider: string,
+    cause: unknown,
+  ) {
+    super(`token provider "${provider}": could not get a token: ${describeCause(cause)}`, { cause });
+  }
+}
+
+/**
+ * The token endpoint answered with an error (RFC 6749 §5.2) or a non-2xx status.
+ *
+ * @publicApi
+ */
+export class TokenEndpointError extends TokenError {
+  readonly code = 'TOKEN_ENDPOINT_ERROR';
+
+  constructor(
+    readonly status: number,
+    readonly error: string | undefined,
+    readonly errorDescription: string | undefined,
+    /** The start of the response body, capped, for non-JSON error pages. */
+    readonly body?: string,
+  ) {
+    super(
+      `token endpoint returned ${status}` +
+        (error ? ` ${error}` : '') +
+        (errorDescription ? `: ${errorDescription}` : ''),
+    );
+  }
+}
+
+/**
+ * The token endpoint's answer could not be understood (not JSON, no `access_token`, bad `expires_in`…).
+ *
+ * @publicApi
+ */
+export class TokenResponseError extends TokenError {
+  readonly code = 'TOKEN_INVALID_RESPONSE';
+}
+
+/**
+ * The request to the token endpoint failed before an answer came: network error, timeout, body too large.
+ *
+ * @publicApi
+ */
+export class TokenRequestError extends TokenError {
+  readonly code = 'TOKEN_REQUEST_FAILED';
+}
+
+/**
+ * Configuration or registration options are invalid. The message names the provider and the field,
+ * never the value.
+ *
+ * @publicApi
+ */
+export class InvalidTokenOptionsError extends TokenError {
+  readonly code = 'TOKEN_INVALID_OPTIONS';
+
+  constructor(
+    message: string,
+    readonly provider?: string,
+    readonly field?: string,
+  ) {
+    super(message);
+  }
+}
+
+function describeCause(cause: unknown): string {
+  if (cause instanceof Error) return cause.message;
+  return typeof cause === 'string' ? cause : 'unknown error';
+}

@@ -1,0 +1,72 @@
+import { Module, type Provider } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { DiscoveryModule, ModuleRef } from '@nestjs/core';
+import { systemClock } from './clock.js';
+import { createTokenStore } from './stores/token-store.factory.js';
+import { TOKEN_CLOCK } from './token.constants.js';
+import {
+  ConfigurableTokenModule,
+  TOKEN_MODULE_OPTIONS,
+  TOKEN_MODULE_OPTIONS_TYPE,
+} from './token.module-definition.js';
+import type { TokenModuleOptions } from './token.options.js';
+import { TokenService } from './token.service.js';
+import { resolveTokenConfig, type ResolvedTokenConfig } from './token-config.loader.js';
+import { createStrategy, providerOptionsOf } from './token-strategy.factory.js';
+
+/** The validated configuration in force, for the module's own parts (scheduler, HTTP, store). */
+export const TOKEN_RESOLVED_CONFIG = Symbol('TOKEN_RESOLVED_CONFIG');
+
+const resolvedConfigProvider: Provider = {
+  provide: TOKEN_RESOLVED_CONFIG,
+  inject: [TOKEN_MODULE_OPTIONS, { token: ConfigService, optional: true }],
+  useFactory: (options: TokenModuleOptions, config?: ConfigService) => resolveTokenConfig(options, config),
+};
+
+const clockProvider: Provider = {
+  provide: TOKEN_CLOCK,
+  inject: [TOKEN_MODULE_OPTIONS],
+  useFactory: (options: TokenModuleOptions) => options.clock ?? systemClock,
+};
+
+/** Builds the service and registers every configured provider before anyone can inject it. */
+const tokenServiceProvider: Provider = {
+  provide: TokenService,
+  inject: [TOKEN_MODULE_OPTIONS, TOKEN_RESOLVED_CONFIG, TOKEN_CLOCK, ModuleRef],
+  useFactory: async (
+    options: TokenModuleOptions,
+    config: ResolvedTokenConfig,
+    clock: typeof systemClock,
+    moduleRef: ModuleRef,
+  ) => {
+    const store = createTokenStore(options.store, config);
+    const service = new TokenService({ clock, store, safetyMarginMs: config.safetyMarginMs });
+    for (const [name, providerConfig] of Object.entries(config.providers ?? {})) {
+      const strategy = await createStrategy(name, providerConfig, moduleRef, clock);
+      service.register(name, strategy, providerOptionsOf(providerConfig));
+    }
+    return service;
+  },
+};
+
+/**
+ * Registers `TokenService` with the providers from the options or from `ConfigService`'s `token`
+ * namespace. Global by default (`isGlobal: true`), like `ConfigModule`.
+ *
+ * @publicApi
+ * @example
+ * TokenModule.forRoot({ providers: { kling: { type: 'jwt', accessKey, secretKey } } })
+ * TokenModule.forRootAsync({ imports: [ConfigModule], inject: [ConfigService],
+ *   useFactory: (config: ConfigService) => config.getOrThrow('token') })
+ */
+@Module({
+  imports: [DiscoveryModule],
+  providers: [resolvedConfigProvider, clockProvider, tokenServiceProvider],
+  exports: [TokenService, TOKEN_CLOCK, TOKEN_RESOLVED_CONFIG],
+})
+export class TokenModule extends ConfigurableTokenModule {
+  /** With no options, everything comes from `ConfigService`'s `token` namespace. */
+  static override forRoot(options: typeof TOKEN_MODULE_OPTIONS_TYPE = {}) {
+    return super.forRoot({ isGlobal: true, ...options });
+  }
+}

@@ -1,0 +1,62 @@
+import { z } from 'zod';
+import type { Clock } from './clock.js';
+import { customProviderSchema } from './strategies/custom.options.js';
+import { jwtProviderSchema } from './strategies/jwt.options.js';
+import { oauth2ProviderSchema } from './strategies/oauth2.options.js';
+import type { TokenStore } from './stores/token-store.interface.js';
+
+/**
+ * One provider's configuration; `type` picks the strategy.
+ *
+ * @publicApi
+ */
+export const providerConfigSchema = z.discriminatedUnion('type', [
+  jwtProviderSchema,
+  oauth2ProviderSchema,
+  customProviderSchema,
+]);
+
+/** @publicApi */
+export type TokenProviderConfig = z.input<typeof providerConfigSchema>;
+
+/**
+ * What can sit in the `token` namespace of `ConfigService` (env vars, YAML, JSON): everything but
+ * class references and instances.
+ *
+ * @publicApi
+ */
+export const tokenConfigSchema = z.strictObject({
+  /** Providers by name. */
+  providers: z.record(z.string().min(1), providerConfigSchema).optional(),
+  /** Default margin of every provider. Default 300 000 ms. */
+  safetyMarginMs: z.number().int().nonnegative().optional(),
+  /** The preemptive refresh sweep. */
+  refresh: z
+    .strictObject({
+      /** Default true. */
+      enabled: z.boolean().optional(),
+      /** Cron expression (with seconds). Default every 30 s. */
+      cron: z.string().min(1).optional(),
+    })
+    .optional(),
+  /** `memory` (default) keeps tokens in the process; `redis` shares them across replicas. */
+  store: z.enum(['memory', 'redis']).optional(),
+  /** Redis connection for `store: 'redis'`. */
+  redis: z.record(z.string(), z.unknown()).optional(),
+});
+
+/** @publicApi */
+export type TokenConfig = z.input<typeof tokenConfigSchema>;
+
+/**
+ * Options of `TokenModule.forRoot` / `forRootAsync`. Without `providers`, the providers (and any
+ * option not given here) are read from `ConfigService.get('token')`.
+ *
+ * @publicApi
+ */
+export interface TokenModuleOptions extends Omit<TokenConfig, 'store'> {
+  /** `'memory'` (default), `'redis'`, or a {@link TokenStore} of your own. */
+  store?: TokenConfig['store'] | TokenStore;
+  /** Time source for every expiry decision; for tests. Default the system clock. */
+  clock?: Clock;
+}
