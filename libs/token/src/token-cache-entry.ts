@@ -29,6 +29,8 @@ export class TokenCacheEntry {
   refreshes = 0;
   failures = 0;
   fallbacks = 0;
+  /** Requests retried once after an API answered 401 with this provider's token. */
+  unauthorizedRetries = 0;
   lastRefreshAt: number | undefined = undefined;
   lastRefreshDurationMs: number | undefined = undefined;
 

@@ -20,6 +20,8 @@ export interface ProviderTokenStats {
   refreshes: number;
   failures: number;
   fallbacks: number;
+  /** Requests the HTTP integration retried after a 401. */
+  unauthorizedRetries: number;
 }
 
 /**
@@ -36,5 +38,6 @@ export interface TokenStats {
   refreshes: number;
   failures: number;
   fallbacks: number;
+  unauthorizedRetries: number;
   tokens: Record<string, ProviderTokenStats>;
 }

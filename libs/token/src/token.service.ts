@@ -193,6 +193,11 @@ export class TokenService implements OnApplicationShutdown {
     return this.entryOf(name).options;
   }
 
+  /** Counts a request the HTTP integration retried after a 401; shows in `getStats()`. */
+  recordUnauthorizedRetry(name: string): void {
+    this.entryOf(name).unauthorizedRetries++;
+  }
+
   /** Counters and per-provider state. Holds no token value. */
   getStats(): TokenStats {
     const now = this.clock.now();
@@ -204,6 +209,7 @@ export class TokenService implements OnApplicationShutdown {
       refreshes: 0,
       failures: 0,
       fallbacks: 0,
+      unauthorizedRetries: 0,
       tokens: {},
     };
     for (const entry of this.entries.values()) {
@@ -214,6 +220,7 @@ export class TokenService implements OnApplicationShutdown {
       stats.refreshes += entry.refreshes;
       stats.failures += entry.failures;
       stats.fallbacks += entry.fallbacks;
+      stats.unauthorizedRetries += entry.unauthorizedRetries;
       stats.tokens[entry.name] = {
         cached: info !== undefined,
         expiresIn: info === undefined ? null : info.expiresAt - now,
@@ -228,6 +235,7 @@ export class TokenService implements OnApplicationShutdown {
         refreshes: entry.refreshes,
         failures: entry.failures,
         fallbacks: entry.fallbacks,
+        unauthorizedRetries: entry.unauthorizedRetries,
       } satisfies ProviderTokenStats;
     }
     const calls = stats.hits + stats.misses;
