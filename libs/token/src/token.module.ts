@@ -1,4 +1,4 @@
-import { Module, type Provider } from '@nestjs/common';
+import { Logger, Module, type Provider } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { DiscoveryModule, ModuleRef } from '@nestjs/core';
 import { systemClock } from './clock.js';
@@ -19,6 +19,8 @@ export const TOKEN_RESOLVED_CONFIG = Symbol('TOKEN_RESOLVED_CONFIG');
 
 const resolvedConfigProvider: Provider = {
   provide: TOKEN_RESOLVED_CONFIG,
+  // ConfigService is in reach when ConfigModule is global (`isGlobal: true`) or imported through
+  // `forRootAsync({ imports: [ConfigModule] })`.
   inject: [TOKEN_MODULE_OPTIONS, { token: ConfigService, optional: true }],
   useFactory: (options: TokenModuleOptions, config?: ConfigService) => resolveTokenConfig(options, config),
 };
@@ -41,6 +43,12 @@ const tokenServiceProvider: Provider = {
   ) => {
     const store = createTokenStore(options.store, config);
     const service = new TokenService({ clock, store, safetyMarginMs: config.safetyMarginMs });
+    if (config.providers === undefined) {
+      new Logger('TokenModule').warn(
+        'no token providers configured: pass `providers` or put them in the ConfigService "token" namespace ' +
+          '(ConfigModule.forRoot({ isGlobal: true }))',
+      );
+    }
     for (const [name, providerConfig] of Object.entries(config.providers ?? {})) {
       const strategy = await createStrategy(name, providerConfig, moduleRef, clock);
       service.register(name, strategy, providerOptionsOf(providerConfig));

@@ -1,0 +1,95 @@
+import { describe, expect, it } from '@jest/globals';
+import { decodeProtectedHeader, exportJWK, exportPKCS8, generateKeyPair, jwtVerify } from 'jose';
+import { ManualClock } from '../clock.js';
+import { jwtProviderSchema } from './jwt.options.js';
+import { JwtStrategy } from './jwt.strategy.js';
+
+const ACCESS_KEY = 'ak-public-123';
+const SECRET_KEY = 'sk-very-secret-value-9f8e7d';
+
+describe('JwtStrategy', () => {
+  it('mints a KlingAI-style HS256 JWT that verifies independently with the exact claims', async () => {
+    const clock = new ManualClock(Date.now());
+    const strategy = new JwtStrategy({ accessKey: ACCESS_KEY, secretKey: SECRET_KEY }, clock);
+    const info = await strategy.generate();
+    const nowSeconds = Math.floor(clock.now() / 1000);
+
+    const { payload, protectedHeader } = await jwtVerify(info.token, new TextEncoder().encode(SECRET_KEY), {
+      issuer: ACCESS_KEY,
+      algorithms: ['HS256'],
+    });
+    expect(protectedHeader).toEqual({ alg: 'HS256', typ: 'JWT' });
+    expect(payload).toEqual({ iss: ACCESS_KEY, exp: nowSeconds + 1800, nbf: nowSeconds - 5 });
+    expect(info.expiresAt).toBe((nowSeconds + 1800) * 1000);
+    expect(info.issuedAt).toBe(clock.now());
+    expect(info.tokenType).toBe('Bearer');
+  });
+
+  it('rejects a token signed for another secret', async () => {
+    const info = await new JwtStrategy({ accessKey: ACCESS_KEY, secretKey: SECRET_KEY }).generate();
+    await expect(jwtVerify(info.token, new TextEncoder().encode('other-secret'))).rejects.toThrow();
+  });
+
+  it('honours expiresInSeconds, notBeforeSkewSeconds, extra claims and header fields', async () => {
+    const clock = new ManualClock(1_700_000_000_000);
+    const strategy = new JwtStrategy(
+      {
+        accessKey: ACCESS_KEY,
+        secretKey: SECRET_KEY,
+        expiresInSeconds: 60,
+        notBeforeSkewSeconds: 0,
+        claims: { sub: 'svc', iss: 'ignored' },
+        header: { kid: 'k1', alg: 'none' },
+      },
+      clock,
+    );
+    const info = await strategy.generate();
+    const { payload } = await jwtVerify(info.token, new TextEncoder().encode(SECRET_KEY), {
+      currentDate: new Date(clock.now()),
+    });
+    expect(payload).toEqual({ iss: ACCESS_KEY, sub: 'svc', exp: 1_700_000_060, nbf: 1_700_000_000 });
+    expect(decodeProtectedHeader(info.token)).toEqual({ alg: 'HS256', typ: 'JWT', kid: 'k1' });
+  });
+
+  it.each(['RS256', 'ES256', 'EdDSA'] as const)('signs with %s from a PEM or a JWK private key', async (alg) => {
+    const { publicKey, privateKey } = await generateKeyPair(alg, { extractable: true });
+    for (const key of [await exportPKCS8(privateKey), await exportJWK(privateKey)]) {
+      const info = await new JwtStrategy({ accessKey: ACCESS_KEY, algorithm: alg, privateKey: key }).generate();
+      const { payload, protectedHeader } = await jwtVerify(info.token, publicKey, { issuer: ACCESS_KEY });
+      expect(protectedHeader.alg).toBe(alg);
+      expect(payload.iss).toBe(ACCESS_KEY);
+    }
+  });
+
+  it('has a cache key with the access key and never the secret', () => {
+    const strategy = new JwtStrategy({ accessKey: ACCESS_KEY, secretKey: SECRET_KEY });
+    expect(strategy.cacheKey).toContain(ACCESS_KEY);
+    expect(strategy.cacheKey).not.toContain(SECRET_KEY);
+    const other = new JwtStrategy({ accessKey: ACCESS_KEY, secretKey: SECRET_KEY, claims: { aud: 'x' } });
+    expect(other.cacheKey).not.toBe(strategy.cacheKey);
+  });
+
+  it('never shows the token when logged or serialised', async () => {
+    const info = await new JwtStrategy({ accessKey: ACCESS_KEY, secretKey: SECRET_KEY }).generate();
+    const { inspect } = await import('node:util');
+    expect(JSON.stringify(info)).not.toContain(info.token);
+    expect(inspect(info)).not.toContain(info.token);
+    expect(`${JSON.stringify({ info })}`).toContain('[redacted]');
+  });
+
+  describe('options schema', () => {
+    it.each([
+      [{ type: 'jwt', secretKey: SECRET_KEY }, 'accessKey'],
+      [{ type: 'jwt', accessKey: ACCESS_KEY }, 'secretKey'],
+      [{ type: 'jwt', accessKey: ACCESS_KEY, algorithm: 'RS256', secretKey: SECRET_KEY }, 'privateKey'],
+      [{ type: 'jwt', accessKey: ACCESS_KEY, secretKey: SECRET_KEY, expiresInSeconds: -1 }, 'expiresInSeconds'],
+      [{ type: 'jwt', accessKey: ACCESS_KEY, secretKey: SECRET_KEY, algorithm: 'none' }, 'algorithm'],
+      [{ type: 'jwt', accessKey: ACCESS_KEY, secretKey: SECRET_KEY, secretkey: 'typo' }, ''],
+    ])('rejects %j at %s', (config, field) => {
+      const result = jwtProviderSchema.safeParse(config);
+      expect(result.success).toBe(false);
+      expect(result.error!.issues[0].path.join('.')).toBe(field);
+      expect(JSON.stringify(result.error!.issues)).not.toContain(SECRET_KEY);
+    });
+  });
+});
