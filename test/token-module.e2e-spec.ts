@@ -90,11 +90,17 @@ describe('TokenModule', () => {
   it('forRootAsync takes the options from a factory with injected dependencies', async () => {
     const moduleRef = await Test.createTestingModule({
       imports: [
-        ConfigModule.forRoot({ ignoreEnvFile: true, load: [registerAs('token', () => ({ providers: { kling } }))] }),
+        ConfigModule.forRoot({
+          ignoreEnvFile: true,
+          load: [registerAs('token', () => ({ providers: { kling } }))],
+        }),
         TokenModule.forRootAsync({
           imports: [ConfigModule],
           inject: [ConfigService],
-          useFactory: (config: ConfigService) => ({ ...config.getOrThrow('token'), refresh: { enabled: false } }),
+          useFactory: (config: ConfigService) => ({
+            ...config.getOrThrow('token'),
+            refresh: { enabled: false },
+          }),
         }),
       ],
     }).compile();
@@ -115,7 +121,8 @@ describe('TokenModule', () => {
                 type: 'custom',
                 useFactory: (vault: VaultClient) => ({
                   cacheKey: 'vault:factory',
-                  generate: async () => new TokenInfo({ token: vault.read(), expiresAt: Date.now() + 60_000 }),
+                  generate: async () =>
+                    new TokenInfo({ token: vault.read(), expiresAt: Date.now() + 60_000 }),
                 }),
                 inject: [VaultClient],
               },
@@ -127,7 +134,10 @@ describe('TokenModule', () => {
       providers: [
         {
           provide: 'EXISTING_STRATEGY',
-          useValue: { cacheKey: 'existing', generate: async () => new TokenInfo({ token: 'e', expiresAt: Date.now() + 60_000 }) },
+          useValue: {
+            cacheKey: 'existing',
+            generate: async () => new TokenInfo({ token: 'e', expiresAt: Date.now() + 60_000 }),
+          },
         },
       ],
     }).compile();
@@ -145,7 +155,12 @@ describe('TokenModule', () => {
       ['unknown type', { kling: { type: 'saml', secretKey: SECRET } }, 'kling', 'type'],
       ['jwt without accessKey', { kling: { type: 'jwt', secretKey: SECRET } }, 'kling', 'accessKey'],
       ['jwt without secretKey', { kling: { type: 'jwt', accessKey: 'ak' } }, 'kling', 'secretKey'],
-      ['jwt secretKey not a string', { kling: { type: 'jwt', accessKey: 'ak', secretKey: 42 } }, 'kling', 'secretKey'],
+      [
+        'jwt secretKey not a string',
+        { kling: { type: 'jwt', accessKey: 'ak', secretKey: 42 } },
+        'kling',
+        'secretKey',
+      ],
       ['jwt bad lifetime', { kling: { ...kling, expiresInSeconds: 0 } }, 'kling', 'expiresInSeconds'],
       ['jwt misspelt option', { kling: { ...kling, secret_key: SECRET } }, 'kling', ''],
       ['negative margin', { kling: { ...kling, safetyMarginMs: -5 } }, 'kling', 'safetyMarginMs'],
@@ -164,12 +179,24 @@ describe('TokenModule', () => {
       ],
       [
         'oauth2 over plain http',
-        { github: { type: 'oauth2', tokenUrl: 'http://auth.example.com/token', clientId: 'id', clientSecret: CLIENT_SECRET } },
+        {
+          github: {
+            type: 'oauth2',
+            tokenUrl: 'http://auth.example.com/token',
+            clientId: 'id',
+            clientSecret: CLIENT_SECRET,
+          },
+        },
         'github',
         'tokenUrl',
       ],
       ['custom with nothing to build', { mine: { type: 'custom' } }, 'mine', 'useClass'],
-      ['custom with an unknown token', { mine: { type: 'custom', useExisting: 'NOPE' } }, 'mine', 'useExisting'],
+      [
+        'custom with an unknown token',
+        { mine: { type: 'custom', useExisting: 'NOPE' } },
+        'mine',
+        'useExisting',
+      ],
     ];
 
     it.each(cases)('%s', async (_name, providers, provider, field) => {

@@ -14,10 +14,16 @@ export async function startDemoOAuth2Server(clientId: string, clientSecret: stri
       stats.tokenRequests++;
       const form = new URLSearchParams(body);
       if (req.headers.authorization !== expected) return sendJson(res, 401, { error: 'invalid_client' });
-      if (form.get('grant_type') !== 'client_credentials') return sendJson(res, 400, { error: 'unsupported_grant_type' });
+      if (form.get('grant_type') !== 'client_credentials')
+        return sendJson(res, 400, { error: 'unsupported_grant_type' });
       const token = randomBytes(24).toString('base64url');
       issued.add(token);
-      return sendJson(res, 200, { access_token: token, token_type: 'Bearer', expires_in: 3600, scope: form.get('scope') ?? '' });
+      return sendJson(res, 200, {
+        access_token: token,
+        token_type: 'Bearer',
+        expires_in: 3600,
+        scope: form.get('scope') ?? '',
+      });
     }
     if (req.url === '/v1/balance') {
       stats.apiRequests++;

@@ -4,7 +4,9 @@ import type { AddressInfo } from 'node:net';
 export type Handler = (req: IncomingMessage, body: string, res: ServerResponse) => void | Promise<void>;
 
 /** Starts a node:http server on 127.0.0.1 with a free port; resolves with its origin and a closer. */
-export async function startLoopbackServer(handler: Handler): Promise<{ origin: string; close: () => Promise<void> }> {
+export async function startLoopbackServer(
+  handler: Handler,
+): Promise<{ origin: string; close: () => Promise<void> }> {
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));

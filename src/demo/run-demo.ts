@@ -23,7 +23,9 @@ const CONCURRENT_API_CALLS = 300;
  * server with an API behind it), one Nest app that calls both through nest-token-manager with many
  * concurrent calls, and a summary of what happened. Nothing outside 127.0.0.1 is contacted.
  */
-export async function runDemo(options: { print?: (line: string) => void; logger?: false } = {}): Promise<DemoSummary> {
+export async function runDemo(
+  options: { print?: (line: string) => void; logger?: false } = {},
+): Promise<DemoSummary> {
   const print = options.print ?? ((line: string) => console.log(line));
   const klingAccessKey = process.env.KLING_ACCESS_KEY ?? 'demo-access-key';
   const klingSecretKey = process.env.KLING_SECRET_KEY ?? 'demo-secret-key-change-me';
@@ -56,7 +58,9 @@ export async function runDemo(options: { print?: (line: string) => void; logger?
 
     // 2. A @UseToken('kling') client: the interceptor attaches the JWT to every request.
     const tasks = await Promise.allSettled(
-      Array.from({ length: CONCURRENT_API_CALLS }, (_, i) => kling.createVideoTask(`a cat surfing, take ${i}`)),
+      Array.from({ length: CONCURRENT_API_CALLS }, (_, i) =>
+        kling.createVideoTask(`a cat surfing, take ${i}`),
+      ),
     );
 
     // 3. Plain fetch with the header from the service.

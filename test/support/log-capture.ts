@@ -22,7 +22,11 @@ export class LogCapture implements LoggerService {
 
   private push(level: string, message: unknown, rest: unknown[]) {
     const parts = [message, ...rest].map((part) =>
-      part instanceof Error ? `${part.message}\n${part.stack}` : typeof part === 'string' ? part : JSON.stringify(part),
+      part instanceof Error
+        ? `${part.message}\n${part.stack}`
+        : typeof part === 'string'
+          ? part
+          : JSON.stringify(part),
     );
     this.lines.push(`${level} ${parts.join(' ')}`);
   }

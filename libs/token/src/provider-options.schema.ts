@@ -23,4 +23,5 @@ export const providerOptionsSchema = z.object({
 export type ProviderOptions = z.infer<typeof providerOptionsSchema>;
 
 /** A non-empty string, described without echoing its value. */
-export const nonEmptyString = () => z.string({ error: 'must be a non-empty string' }).min(1, 'must be a non-empty string');
+export const nonEmptyString = () =>
+  z.string({ error: 'must be a non-empty string' }).min(1, 'must be a non-empty string');

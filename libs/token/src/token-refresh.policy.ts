@@ -50,6 +50,9 @@ export function planRefreshWindows(
  */
 export function retryDelayMs(consecutiveFailures: number, random: () => number = Math.random): number {
   const exponent = Math.min(Math.max(consecutiveFailures - 1, 0), 30);
-  const ceiling = Math.min(TOKEN_DEFAULTS.retryMaxDelayMs, TOKEN_DEFAULTS.retryInitialDelayMs * 2 ** exponent);
+  const ceiling = Math.min(
+    TOKEN_DEFAULTS.retryMaxDelayMs,
+    TOKEN_DEFAULTS.retryInitialDelayMs * 2 ** exponent,
+  );
   return ceiling / 2 + random() * (ceiling / 2);
 }

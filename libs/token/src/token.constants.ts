@@ -34,7 +34,6 @@ export const MAX_MARGIN_FRACTION_OF_LIFETIME = 0.25;
 /** Share of the margin over which background refreshes are spread, so a fleet does not refresh at once. */
 export const REFRESH_JITTER_FRACTION_OF_MARGIN = 0.5;
 
-
 /** Injection token of the {@link Clock} used for every expiry decision (swap it in tests). */
 export const TOKEN_CLOCK = Symbol('TOKEN_CLOCK');
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { deferred, flushPromises, StubStrategy } from '../../../test/support/stub-strategy.js';
+import { flushPromises, StubStrategy } from '../../../test/support/stub-strategy.js';
 import { ManualClock } from './clock.js';
 import {
   InvalidTokenOptionsError,
@@ -252,7 +252,10 @@ describe('TokenService', () => {
     it('accepts plain objects from custom strategies', async () => {
       const clock = new ManualClock(1_000_000);
       const service = new TokenService({ clock });
-      service.register('plain', { cacheKey: 'plain', generate: async () => ({ token: 't', expiresAt: 5_000_000 }) as never });
+      service.register('plain', {
+        cacheKey: 'plain',
+        generate: async () => ({ token: 't', expiresAt: 5_000_000 }) as never,
+      });
       const info = await service.getToken('plain');
       expect(info).toBeInstanceOf(TokenInfo);
       expect(info).toMatchObject({ token: 't', tokenType: 'Bearer', provider: 'plain', issuedAt: 1_000_000 });
@@ -289,7 +292,11 @@ describe('TokenService', () => {
       await service.getToken('kling');
       const json = JSON.stringify(service.getStats());
       expect(json).not.toContain('token-1');
-      expect(service.getStats().tokens.kling).toMatchObject({ cached: true, isExpired: false, isNearExpiry: false });
+      expect(service.getStats().tokens.kling).toMatchObject({
+        cached: true,
+        isExpired: false,
+        isNearExpiry: false,
+      });
     });
   });
 });

@@ -29,7 +29,11 @@ export const customProviderSchema = providerOptionsSchema
   .superRefine((value, ctx) => {
     const given = [value.useClass, value.useFactory, value.useExisting].filter((v) => v !== undefined).length;
     if (given !== 1) {
-      ctx.addIssue({ code: 'custom', path: ['useClass'], message: 'exactly one of useClass, useFactory, useExisting is required' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['useClass'],
+        message: 'exactly one of useClass, useFactory, useExisting is required',
+      });
     }
   });
 

@@ -2,7 +2,18 @@ import { z } from 'zod';
 import { nonEmptyString, providerOptionsSchema } from '../provider-options.schema.js';
 
 const symmetric = ['HS256', 'HS384', 'HS512'] as const;
-const asymmetric = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'] as const;
+const asymmetric = [
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+] as const;
 
 /**
  * A self-signed JWT, KlingAI style: `iss` = access key, `exp` = now + expiresIn, `nbf` = now − 5 s.

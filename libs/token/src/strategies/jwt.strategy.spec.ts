@@ -51,15 +51,22 @@ describe('JwtStrategy', () => {
     expect(decodeProtectedHeader(info.token)).toEqual({ alg: 'HS256', typ: 'JWT', kid: 'k1' });
   });
 
-  it.each(['RS256', 'ES256', 'EdDSA'] as const)('signs with %s from a PEM or a JWK private key', async (alg) => {
-    const { publicKey, privateKey } = await generateKeyPair(alg, { extractable: true });
-    for (const key of [await exportPKCS8(privateKey), await exportJWK(privateKey)]) {
-      const info = await new JwtStrategy({ accessKey: ACCESS_KEY, algorithm: alg, privateKey: key }).generate();
-      const { payload, protectedHeader } = await jwtVerify(info.token, publicKey, { issuer: ACCESS_KEY });
-      expect(protectedHeader.alg).toBe(alg);
-      expect(payload.iss).toBe(ACCESS_KEY);
-    }
-  });
+  it.each(['RS256', 'ES256', 'EdDSA'] as const)(
+    'signs with %s from a PEM or a JWK private key',
+    async (alg) => {
+      const { publicKey, privateKey } = await generateKeyPair(alg, { extractable: true });
+      for (const key of [await exportPKCS8(privateKey), await exportJWK(privateKey)]) {
+        const info = await new JwtStrategy({
+          accessKey: ACCESS_KEY,
+          algorithm: alg,
+          privateKey: key,
+        }).generate();
+        const { payload, protectedHeader } = await jwtVerify(info.token, publicKey, { issuer: ACCESS_KEY });
+        expect(protectedHeader.alg).toBe(alg);
+        expect(payload.iss).toBe(ACCESS_KEY);
+      }
+    },
+  );
 
   it('has a cache key with the access key and never the secret', () => {
     const strategy = new JwtStrategy({ accessKey: ACCESS_KEY, secretKey: SECRET_KEY });
@@ -82,7 +89,10 @@ describe('JwtStrategy', () => {
       [{ type: 'jwt', secretKey: SECRET_KEY }, 'accessKey'],
       [{ type: 'jwt', accessKey: ACCESS_KEY }, 'secretKey'],
       [{ type: 'jwt', accessKey: ACCESS_KEY, algorithm: 'RS256', secretKey: SECRET_KEY }, 'privateKey'],
-      [{ type: 'jwt', accessKey: ACCESS_KEY, secretKey: SECRET_KEY, expiresInSeconds: -1 }, 'expiresInSeconds'],
+      [
+        { type: 'jwt', accessKey: ACCESS_KEY, secretKey: SECRET_KEY, expiresInSeconds: -1 },
+        'expiresInSeconds',
+      ],
       [{ type: 'jwt', accessKey: ACCESS_KEY, secretKey: SECRET_KEY, algorithm: 'none' }, 'algorithm'],
       [{ type: 'jwt', accessKey: ACCESS_KEY, secretKey: SECRET_KEY, secretkey: 'typo' }, ''],
     ])('rejects %j at %s', (config, field) => {
