@@ -1,0 +1,142 @@
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { createServer } from 'node:net';
+import {
+  sendJson,
+  startLoopbackServer,
+  type LoopbackServer,
+} from '../../../../test/support/oauth2-loopback-server.js';
+import { TokenRequestError } from '../token.errors.js';
+import { postTokenRequest, type TokenEndpointRequest } from './token-endpoint-request.js';
+
+let server: LoopbackServer | undefined;
+afterEach(async () => {
+  await server?.close();
+  server = undefined;
+});
+
+const request = (url: string, overrides: Partial<TokenEndpointRequest> = {}): Promise<unknown> =>
+  postTokenRequest({
+    url,
+    form: new URLSearchParams({ grant_type: 'client_credentials' }),
+    timeoutMs: 5000,
+    maxResponseBytes: 1024,
+    ...overrides,
+  });
+
+async function rejection(promise: Promise<unknown>): Promise<Error> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as Error;
+  }
+  throw new Error('expected a rejection');
+}
+
+describe('postTokenRequest', () => {
+  it('POSTs a form with the given headers and returns status, content-type and body', async () => {
+    server = await startLoopbackServer((_req, res) => sendJson(res, 201, { ok: true }));
+    const response = await postTokenRequest({
+      url: `${server.tokenUrl}?tenant=a`,
+      form: new URLSearchParams({ grant_type: 'client_credentials', scope: 'a b' }),
+      headers: { authorization: 'Basic abc' },
+      timeoutMs: 5000,
+      maxResponseBytes: 1024,
+    });
+    expect(response).toEqual({
+      status: 201,
+      contentType: 'application/json; charset=utf-8',
+      body: '{"ok":true}',
+    });
+    const [seen] = server.requests;
+    expect(seen.method).toBe('POST');
+    expect(seen.path).toBe('/token?tenant=a');
+    expect(seen.headers['content-type']).toBe('application/x-www-form-urlencoded');
+    expect(seen.headers.accept).toBe('application/json');
+    expect(seen.headers.authorization).toBe('Basic abc');
+    expect(seen.body).toBe('grant_type=client_credentials&scope=a+b');
+  });
+
+  it('does not follow a redirect', async () => {
+    server = await startLoopbackServer((req, res) => {
+      if (req.path === '/token') {
+        res.writeHead(307, { location: '/elsewhere' });
+        res.end();
+      } else sendJson(res, 200, { access_token: 'should-not-be-fetched' });
+    });
+    const response = await request(server.tokenUrl);
+    expect(response).toMatchObject({ status: 307 });
+    expect(server.requests.map((r) => r.path)).toEqual(['/token']);
+  });
+
+  it('accepts a body of exactly maxResponseBytes', async () => {
+    server = await startLoopbackServer((_req, res) => sendJson(res, 200, 'x'.repeat(1024)));
+    expect(await request(server.tokenUrl)).toMatchObject({ body: 'x'.repeat(1024) });
+  });
+
+  it('rejects a declared Content-Length over the cap without reading the body', async () => {
+    server = await startLoopbackServer((_req, res) => sendJson(res, 200, 'x'.repeat(1025)));
+    const error = await rejection(request(server.tokenUrl));
+    expect(error).toBeInstanceOf(TokenRequestError);
+    expect(error.message).toBe(
+      `token request to ${server.tokenUrl} failed: response body exceeds 1024 bytes`,
+    );
+  });
+
+  it('stops reading an endless chunked body once it passes the cap', async () => {
+    let chunksWritten = 0;
+    let closedEarly: Promise<void> | undefined;
+    server = await startLoopbackServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      closedEarly = new Promise((resolve) => res.on('close', () => resolve()));
+      const pump = () => {
+        // Writes until the client hangs up; a client that buffered everything would never return.
+        while (!res.destroyed && chunksWritten < 100_000 && res.write('y'.repeat(512))) chunksWritten++;
+        if (!res.destroyed && chunksWritten < 100_000) res.once('drain', pump);
+      };
+      pump();
+    });
+    const error = await rejection(request(server.tokenUrl));
+    expect(error).toBeInstanceOf(TokenRequestError);
+    expect(error.message).toMatch(/response body exceeds 1024 bytes/);
+    await closedEarly;
+    expect(chunksWritten).toBeLessThan(100_000);
+  });
+
+  it('times out a server that never answers, and a body that never ends', async () => {
+    server = await startLoopbackServer(() => undefined);
+    const error = await rejection(request(server.tokenUrl, { timeoutMs: 50 }));
+    expect(error).toBeInstanceOf(TokenRequestError);
+    expect(error.message).toBe(`token request to ${server.tokenUrl} timed out after 50 ms`);
+
+    server.handle((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write('{"access_token":');
+    });
+    const stalled = await rejection(request(server.tokenUrl, { timeoutMs: 50 }));
+    expect(stalled).toBeInstanceOf(TokenRequestError);
+    expect(stalled.message).toMatch(/timed out after 50 ms/);
+  });
+
+  it('reports a refused connection with its code, not the query string', async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const { port } = closed.address() as { port: number };
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    const error = await rejection(request(`http://127.0.0.1:${port}/token?api_key=hidden-value`));
+    expect(error).toBeInstanceOf(TokenRequestError);
+    expect(error.message).toBe(`token request to http://127.0.0.1:${port}/token failed: ECONNREFUSED`);
+    expect((error.cause as { code?: string }).code).toBe('ECONNREFUSED');
+    expect(String(error.stack)).not.toContain('hidden-value');
+  });
+
+  it('reports a connection dropped mid-response', async () => {
+    server = await startLoopbackServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': '100' });
+      res.write('{"access_');
+      setImmediate(() => res.socket?.destroy());
+    });
+    const error = await rejection(request(server.tokenUrl));
+    expect(error).toBeInstanceOf(TokenRequestError);
+    expect(error.message).toMatch(/failed: reading the response/);
+  });
+});

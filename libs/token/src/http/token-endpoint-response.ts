@@ -1,0 +1,180 @@
+import { decodeJwt } from 'jose';
+import { TokenEndpointError, TokenRequestError, TokenResponseError } from '../token.errors.js';
+import { TokenInfo } from '../token-info.js';
+import {
+  MAX_SNIPPET_CHARS,
+  sanitizeServerText,
+  withMoreSecrets,
+  type Redactor,
+} from './token-endpoint-redaction.js';
+import type { TokenEndpointRawResponse } from './token-endpoint-request.js';
+
+/** How to read a token endpoint's answer. */
+export interface TokenResponseParseOptions {
+  /** When the answer arrived (epoch ms); becomes `issuedAt` and the base of `expires_in`. */
+  receivedAt: number;
+  /** Lifetime used when neither `expires_in` nor the token's own `exp` says one. */
+  defaultExpiresInSeconds: number;
+  /** Scrubs the request's secrets out of any server text put into an error. */
+  redact: Redactor;
+}
+
+/** §5.1 fields taken out of the body; everything else goes to `TokenInfo.extra`. */
+const CORE_FIELDS = new Set(['access_token', 'token_type', 'expires_in']);
+/** RFC 6749 A.12 / A.13: printable ASCII; the value goes straight into a header. */
+const VSCHAR = /^[\x20-\x7e]+$/;
+/** RFC 7230 token: what an `Authorization` scheme may look like. */
+const HTTP_TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const NUMERIC = /^\s*\d+(?:\.\d+)?\s*$/;
+
+/**
+ * Interprets a token endpoint's answer (RFC 6749 §5.1 success, §5.2 error) as a {@link TokenInfo}
+ * or a typed error:
+ * - a non-2xx status, or a 2xx whose body has an `error` field → `TokenEndpointError` with `error`,
+ *   `error_description` and a redacted, capped body snippet; a 3xx → `TokenRequestError`
+ *   (redirects are not followed);
+ * - a 2xx that is not a JSON object with a usable `access_token`, `token_type` and `expires_in`
+ *   → `TokenResponseError`.
+ *
+ * `expires_in` may be a number or a numeric string; when it is missing the token's own `exp`
+ * (if it is a JWT, decoded without verification) is used, then `defaultExpiresInSeconds`.
+ * Error messages never quote a token or a secret.
+ */
+export function parseTokenEndpointResponse(
+  response: TokenEndpointRawResponse,
+  options: TokenResponseParseOptions,
+): TokenInfo {
+  const { status } = response;
+  if (status >= 300 && status < 400) {
+    throw new TokenRequestError(
+      `token endpoint redirected (${status}); redirects are not followed, check "tokenUrl"`,
+    );
+  }
+  if (status < 200 || status >= 300)
+    throw endpointError(response, options.redact, parseObject(response.body));
+
+  if (!isJsonMediaType(response.contentType)) {
+    const shown = sanitizeServerText(response.contentType || 'none', options.redact, 80);
+    throw new TokenResponseError(
+      `token endpoint answered ${status} with content-type "${shown}", expected application/json`,
+    );
+  }
+  const body = parseObject(response.body);
+  if (body === undefined) {
+    throw new TokenResponseError(`token endpoint answered ${status} with a body that is not a JSON object`);
+  }
+  if (body.error !== undefined && body.error !== null) {
+    if (typeof body.error === 'string' && body.error.length > 0)
+      throw endpointError(response, options.redact, body);
+    throw new TokenResponseError(`token endpoint answered ${status} with a malformed "error" field`);
+  }
+
+  const token = body.access_token;
+  if (typeof token !== 'string' || token.length === 0) {
+    throw new TokenResponseError(
+      'token endpoint response has no "access_token" (a non-empty string is required)',
+    );
+  }
+  if (!VSCHAR.test(token)) {
+    throw new TokenResponseError(
+      'token endpoint response "access_token" has characters outside printable ASCII',
+    );
+  }
+
+  return new TokenInfo({
+    token,
+    tokenType: tokenTypeOf(body.token_type),
+    issuedAt: options.receivedAt,
+    expiresAt: expiresAtOf(body.expires_in, token, options),
+    extra: extraOf(body),
+  });
+}
+
+/** `application/json`, `application/json; charset=utf-8`, `application/jwk+json`… */
+export function isJsonMediaType(contentType: string): boolean {
+  const mediaType = contentType.split(';', 1)[0].trim().toLowerCase();
+  return mediaType === 'application/json' || /^application\/[!#$&^_.+\w-]+\+json$/.test(mediaType);
+}
+
+function tokenTypeOf(value: unknown): string {
+  if (value === undefined || value === null) return 'Bearer';
+  if (typeof value !== 'string' || !HTTP_TOKEN.test(value)) {
+    throw new TokenResponseError('token endpoint response "token_type" is not a valid authorization scheme');
+  }
+  // RFC 6749 §5.1: case-insensitive; RFC 6750 spells it `Bearer`, and some servers reject `bearer`.
+  return value.toLowerCase() === 'bearer' ? 'Bearer' : value;
+}
+
+function expiresAtOf(value: unknown, token: string, options: TokenResponseParseOptions): number {
+  let seconds: number | undefined;
+  if (typeof value === 'number') seconds = value;
+  else if (typeof value === 'string' && NUMERIC.test(value)) seconds = Number(value);
+  else if (value !== undefined && value !== null) {
+    throw new TokenResponseError('token endpoint response "expires_in" is not a number');
+  }
+  if (seconds !== undefined) {
+    const expiresAt = options.receivedAt + seconds * 1000;
+    if (!Number.isFinite(seconds) || seconds < 0 || !Number.isSafeInteger(Math.floor(expiresAt))) {
+      throw new TokenResponseError(
+        'token endpoint response "expires_in" is not a non-negative finite number of seconds',
+      );
+    }
+    return Math.floor(expiresAt);
+  }
+  const exp = jwtExpiry(token);
+  if (exp !== undefined) return exp * 1000;
+  return options.receivedAt + options.defaultExpiresInSeconds * 1000;
+}
+
+/** The `exp` claim of a JWT access token, unverified (only the issuer's word on its own lifetime). */
+function jwtExpiry(token: string): number | undefined {
+  if (token.split('.').length !== 3) return undefined;
+  try {
+    const { exp } = decodeJwt(token);
+    return typeof exp === 'number' && Number.isSafeInteger(exp * 1000) && exp > 0 ? exp : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function extraOf(body: Record<string, unknown>): Record<string, unknown> {
+  const extra: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(body)) {
+    if (!CORE_FIELDS.has(key))
+      Object.defineProperty(extra, key, { value, enumerable: true, writable: true, configurable: true });
+  }
+  return extra;
+}
+
+function parseObject(text: string): Record<string, unknown> | undefined {
+  try {
+    const value: unknown = JSON.parse(text);
+    return typeof value === 'object' && value !== null && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function endpointError(
+  response: TokenEndpointRawResponse,
+  requestRedact: Redactor,
+  body: Record<string, unknown> | undefined,
+): TokenEndpointError {
+  // An error answer that carries tokens anyway must not have them quoted back, anywhere in it.
+  const redact = withMoreSecrets(requestRedact, [body?.access_token, body?.refresh_token, body?.id_token]);
+  const text = (value: unknown, max: number) =>
+    typeof value === 'string' && value.length > 0 ? sanitizeServerText(value, redact, max) : undefined;
+  const snippet =
+    response.body.length > 0 ? sanitizeServerText(response.body, redact, MAX_SNIPPET_CHARS) : undefined;
+  const error = new TokenEndpointError(
+    response.status,
+    text(body?.error, 64),
+    text(body?.error_description, 256),
+    snippet,
+  );
+  // Each piece is clean; make sure joining them into the message did not spell a secret either.
+  if (!redact.reveals(error.message)) return error;
+  return new TokenEndpointError(response.status, undefined, undefined, snippet);
+}

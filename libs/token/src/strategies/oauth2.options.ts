@@ -1,0 +1,113 @@
+import { z } from 'zod';
+import { tokenUrlProblem } from '../http/token-endpoint-url.js';
+import { nonEmptyString, providerOptionsSchema } from '../provider-options.schema.js';
+import { CLIENT_ASSERTION_ALGORITHMS } from './oauth2/oauth2-client-assertion.js';
+
+/** Parameters the strategy sets itself; `extraParams` may not override them. */
+export const OAUTH2_RESERVED_PARAMS = [
+  'grant_type',
+  'client_id',
+  'client_secret',
+  'client_assertion',
+  'client_assertion_type',
+  'refresh_token',
+  'scope',
+  'audience',
+  'resource',
+] as const;
+
+const stringOrList = () =>
+  z.union([nonEmptyString(), z.array(nonEmptyString()).min(1, 'must not be an empty list')]);
+
+/**
+ * An OAuth2 client-credentials provider (RFC 6749 §4.4), with refresh tokens when the server issues them.
+ *
+ * @publicApi
+ * @example
+ * { type: 'oauth2', tokenUrl: 'https://auth.example.com/oauth/token',
+ *   clientId: process.env.CLIENT_ID, clientSecret: process.env.CLIENT_SECRET, scope: ['read', 'write'] }
+ * @example
+ * { type: 'oauth2', tokenUrl: 'https://auth.example.com/oauth/token', clientId: 'svc',
+ *   clientAuth: 'private_key_jwt', privateKey: process.env.CLIENT_KEY_PEM, signingAlgorithm: 'ES256', keyId: 'k1' }
+ */
+export const oauth2ProviderSchema = providerOptionsSchema
+  .extend({
+    type: z.literal('oauth2'),
+    /** The token endpoint. `https`, unless loopback or `allowInsecureHttp: true`. */
+    tokenUrl: z.url({ error: 'must be an absolute URL' }),
+    clientId: nonEmptyString(),
+    /** Required for `client_secret_basic` and `client_secret_post`. */
+    clientSecret: nonEmptyString().optional(),
+    /** Default `client_secret_basic`. */
+    clientAuth: z
+      .enum(['client_secret_basic', 'client_secret_post', 'private_key_jwt'], {
+        error: 'must be one of client_secret_basic, client_secret_post, private_key_jwt',
+      })
+      .optional(),
+    /** For `private_key_jwt`: PEM (PKCS#8, `-----BEGIN PRIVATE KEY-----`) or private JWK. */
+    privateKey: z
+      .union([nonEmptyString(), z.record(z.string(), z.unknown())], {
+        error: 'must be a PEM string or a JWK object',
+      })
+      .optional(),
+    /** For `private_key_jwt`. Default `RS256`. */
+    signingAlgorithm: z
+      .enum(CLIENT_ASSERTION_ALGORITHMS, { error: 'must be one of RS256, ES256, EdDSA' })
+      .optional(),
+    /** For `private_key_jwt`: the `kid` header of the assertion. */
+    keyId: nonEmptyString().optional(),
+    /** Space-separated string or list; sent space-joined. */
+    scope: stringOrList().optional(),
+    /** `audience` parameter (Auth0 and others). */
+    audience: nonEmptyString().optional(),
+    /** RFC 8707 resource indicator(s). */
+    resource: stringOrList().optional(),
+    /** More form parameters for the client-credentials request. */
+    extraParams: z.record(z.string(), z.string({ error: 'values must be strings' })).optional(),
+    /** Use a `refresh_token` the server returns instead of a new client-credentials grant. Default true. */
+    useRefreshToken: z.boolean().optional(),
+    /** Token request timeout, body included. Default 10 000. */
+    timeoutMs: z.number().int().positive().optional(),
+    /** Largest response body read. Default 65 536. */
+    maxResponseBytes: z.number().int().positive().optional(),
+    /** Lifetime assumed when the server sends no `expires_in` and the token is no JWT. Default 3600. */
+    defaultExpiresInSeconds: z.number().positive().optional(),
+  })
+  .strict()
+  .superRefine((value, ctx) => {
+    const problem = tokenUrlProblem(value.tokenUrl, value.allowInsecureHttp);
+    if (problem) ctx.addIssue({ code: 'custom', path: ['tokenUrl'], message: problem });
+
+    const clientAuth = value.clientAuth ?? 'client_secret_basic';
+    if (clientAuth === 'private_key_jwt') {
+      if (!value.privateKey) {
+        ctx.addIssue({ code: 'custom', path: ['privateKey'], message: 'is required for private_key_jwt' });
+      } else if (
+        typeof value.privateKey === 'string' &&
+        !value.privateKey.includes('-----BEGIN PRIVATE KEY-----')
+      ) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['privateKey'],
+          message: 'must be a PKCS#8 PEM ("-----BEGIN PRIVATE KEY-----") or a JWK object',
+        });
+      } else if (typeof value.privateKey === 'object' && typeof value.privateKey.d !== 'string') {
+        ctx.addIssue({ code: 'custom', path: ['privateKey'], message: 'must be a private JWK (with "d")' });
+      }
+    } else if (!value.clientSecret) {
+      ctx.addIssue({ code: 'custom', path: ['clientSecret'], message: `is required for ${clientAuth}` });
+    }
+
+    for (const name of Object.keys(value.extraParams ?? {})) {
+      if ((OAUTH2_RESERVED_PARAMS as readonly string[]).includes(name)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['extraParams', name],
+          message: 'is set by the strategy and cannot be overridden',
+        });
+      }
+    }
+  });
+
+/** @publicApi */
+export type OAuth2ProviderConfig = z.input<typeof oauth2ProviderSchema>;

@@ -1,0 +1,138 @@
+import { systemClock, type Clock } from '../clock.js';
+import { createRedactor } from '../http/token-endpoint-redaction.js';
+import { postTokenRequest } from '../http/token-endpoint-request.js';
+import { parseTokenEndpointResponse } from '../http/token-endpoint-response.js';
+import { tokenUrlProblem } from '../http/token-endpoint-url.js';
+import { TOKEN_DEFAULTS } from '../token.constants.js';
+import { InvalidTokenOptionsError, TokenEndpointError } from '../token.errors.js';
+import type { TokenInfo } from '../token-info.js';
+import type { TokenStrategy } from '../token-strategy.interface.js';
+import { oauth2CacheKey } from './oauth2/oauth2-cache-key.js';
+import { OAuth2ClientAuthenticator } from './oauth2/oauth2-client-auth.js';
+import type { OAuth2ProviderConfig } from './oauth2.options.js';
+
+/**
+ * Gets tokens from an OAuth2 token endpoint with the client-credentials grant (RFC 6749 §4.4),
+ * authenticating with `client_secret_basic` (default), `client_secret_post` or `private_key_jwt`
+ * (RFC 7523). When the server hands out a `refresh_token`, the next `generate()` spends it
+ * (RFC 6749 §6) and falls back to client credentials if the server refuses it. Responses are read
+ * per §5.1/§5.2 into a {@link TokenInfo} or a typed error (`TokenEndpointError`,
+ * `TokenResponseError`, `TokenRequestError`) whose message never holds a secret or a token.
+ *
+ * @publicApi
+ */
+export class OAuth2Strategy implements TokenStrategy {
+  readonly cacheKey: string;
+  private readonly authenticator: OAuth2ClientAuthenticator;
+  private refreshToken?: string;
+  /** Tail of the queue of `generate()` calls: a refresh token must never be spent twice. */
+  private queue: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly config: Omit<OAuth2ProviderConfig, 'type'>,
+    private readonly clock: Clock = systemClock,
+  ) {
+    const problem = tokenUrlProblem(config.tokenUrl, config.allowInsecureHttp);
+    if (problem) throw new InvalidTokenOptionsError(`oauth2 "tokenUrl" ${problem}`, undefined, 'tokenUrl');
+    const clientAuth = config.clientAuth ?? 'client_secret_basic';
+    const needed = clientAuth === 'private_key_jwt' ? 'privateKey' : 'clientSecret';
+    if (!config[needed])
+      throw new InvalidTokenOptionsError(
+        `oauth2 "${needed}" is required for ${clientAuth}`,
+        undefined,
+        needed,
+      );
+
+    this.authenticator = new OAuth2ClientAuthenticator(config, config.tokenUrl, clock);
+    this.cacheKey = oauth2CacheKey(config);
+  }
+
+  generate(): Promise<TokenInfo> {
+    if (this.config.useRefreshToken === false) return this.clientCredentialsGrant();
+    return this.exclusive(() => this.refreshOrClientCredentials());
+  }
+
+  private async refreshOrClientCredentials(): Promise<TokenInfo> {
+    const refreshToken = this.refreshToken;
+    if (refreshToken) {
+      try {
+        const info = await this.request(this.refreshParams(refreshToken), [refreshToken]);
+        // RFC 6749 §6: a new refresh token replaces the old one; without one, the old one stays good.
+        this.refreshToken = refreshTokenOf(info) ?? refreshToken;
+        return info;
+      } catch (error) {
+        if (!isRejectedGrant(error)) throw error;
+        // Expired, revoked or already rotated: forget it and start over with the client's own credentials.
+        this.refreshToken = undefined;
+      }
+    }
+    const info = await this.clientCredentialsGrant();
+    this.refreshToken = refreshTokenOf(info);
+    return info;
+  }
+
+  private clientCredentialsGrant(): Promise<TokenInfo> {
+    const params = new URLSearchParams({ grant_type: 'client_credentials' });
+    this.appendScopeAndResource(params);
+    if (this.config.audience) params.set('audience', this.config.audience);
+    for (const [name, value] of Object.entries(this.config.extraParams ?? {})) params.set(name, value);
+    return this.request(params, []);
+  }
+
+  private refreshParams(refreshToken: string): URLSearchParams {
+    const params = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken });
+    this.appendScopeAndResource(params);
+    return params;
+  }
+
+  private appendScopeAndResource(params: URLSearchParams): void {
+    const { scope, resource } = this.config;
+    if (scope !== undefined) params.set('scope', typeof scope === 'string' ? scope : scope.join(' '));
+    for (const value of resource === undefined ? [] : [resource].flat()) params.append('resource', value);
+  }
+
+  private async request(params: URLSearchParams, requestSecrets: string[]): Promise<TokenInfo> {
+    const auth = await this.authenticator.authenticate();
+    for (const [name, value] of Object.entries(auth.params)) params.set(name, value);
+    const redact = createRedactor([...auth.secrets, ...requestSecrets]);
+    const response = await postTokenRequest({
+      url: this.config.tokenUrl,
+      form: params,
+      headers: auth.headers,
+      timeoutMs: this.config.timeoutMs ?? TOKEN_DEFAULTS.requestTimeoutMs,
+      maxResponseBytes: this.config.maxResponseBytes ?? TOKEN_DEFAULTS.maxResponseBytes,
+    });
+    return parseTokenEndpointResponse(response, {
+      receivedAt: this.clock.now(),
+      defaultExpiresInSeconds:
+        this.config.defaultExpiresInSeconds ?? TOKEN_DEFAULTS.defaultExpiresInMs / 1000,
+      redact,
+    });
+  }
+
+  /** Runs tasks one at a time, in call order; a failed task does not stop the next. */
+  private async exclusive<T>(task: () => Promise<T>): Promise<T> {
+    const previous = this.queue;
+    let release!: () => void;
+    this.queue = new Promise<void>((resolve) => (release = resolve));
+    await previous;
+    try {
+      return await task();
+    } finally {
+      release();
+    }
+  }
+}
+
+function refreshTokenOf(info: TokenInfo): string | undefined {
+  const value = info.extra.refresh_token;
+  return typeof value === 'string' && value.length > 0 ? value : undefined;
+}
+
+/** The server refused the refresh token itself (RFC 6749 §5.2 `invalid_grant`, or a 400/401). */
+function isRejectedGrant(error: unknown): boolean {
+  return (
+    error instanceof TokenEndpointError &&
+    (error.error === 'invalid_grant' || error.status === 400 || error.status === 401)
+  );
+}

@@ -1,0 +1,86 @@
+import { randomUUID } from 'node:crypto';
+import { importJWK, importPKCS8, SignJWT, type CryptoKey, type JWK } from 'jose';
+import type { Clock } from '../../clock.js';
+import { InvalidTokenOptionsError } from '../../token.errors.js';
+
+/** Algorithms `private_key_jwt` signs with. */
+export const CLIENT_ASSERTION_ALGORITHMS = ['RS256', 'ES256', 'EdDSA'] as const;
+export type ClientAssertionAlgorithm = (typeof CLIENT_ASSERTION_ALGORITHMS)[number];
+
+/** RFC 7523 §2.2 value of `client_assertion_type`. */
+export const JWT_BEARER_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
+
+/**
+ * Lifetime of a client assertion. Short, because an assertion caught in transit is as good as the
+ * private key until it expires; a minute still covers a slow endpoint and modest clock skew.
+ */
+export const CLIENT_ASSERTION_LIFETIME_SECONDS = 60;
+
+export interface ClientAssertionOptions {
+  clientId: string;
+  /** `aud`: the token endpoint URL. */
+  audience: string;
+  /** PEM (PKCS#8) or JWK private key. */
+  privateKey: string | Record<string, unknown>;
+  /** Default `RS256`. */
+  algorithm?: ClientAssertionAlgorithm;
+  /** Goes into the `kid` header, so the server can pick the key. */
+  keyId?: string;
+}
+
+/**
+ * Signs RFC 7523 client assertions: `iss` = `sub` = client id, `aud` = token endpoint, a random `jti`,
+ * `iat` = now, `exp` = now + 60 s. The key is imported once, on first use.
+ */
+export class ClientAssertionSigner {
+  private readonly algorithm: ClientAssertionAlgorithm;
+  private key?: Promise<CryptoKey | Uint8Array>;
+
+  constructor(
+    private readonly options: ClientAssertionOptions,
+    private readonly clock: Clock,
+  ) {
+    this.algorithm = options.algorithm ?? 'RS256';
+  }
+
+  async sign(): Promise<string> {
+    const nowSeconds = Math.floor(this.clock.now() / 1000);
+    return new SignJWT({})
+      .setProtectedHeader({
+        alg: this.algorithm,
+        typ: 'JWT',
+        ...(this.options.keyId ? { kid: this.options.keyId } : {}),
+      })
+      .setIssuer(this.options.clientId)
+      .setSubject(this.options.clientId)
+      .setAudience(this.options.audience)
+      .setJti(randomUUID())
+      .setIssuedAt(nowSeconds)
+      .setExpirationTime(nowSeconds + CLIENT_ASSERTION_LIFETIME_SECONDS)
+      .sign(await this.signingKey());
+  }
+
+  private signingKey(): Promise<CryptoKey | Uint8Array> {
+    this.key ??= this.importKey().catch((error: unknown) => {
+      this.key = undefined;
+      throw error;
+    });
+    return this.key;
+  }
+
+  private async importKey(): Promise<CryptoKey | Uint8Array> {
+    const { privateKey } = this.options;
+    try {
+      return typeof privateKey === 'string'
+        ? await importPKCS8(privateKey, this.algorithm)
+        : await importJWK(privateKey as JWK, this.algorithm);
+    } catch {
+      // jose's message is safe, but a key parser's error is no place to risk quoting key material.
+      throw new InvalidTokenOptionsError(
+        `oauth2 "privateKey" could not be imported as a ${this.algorithm} private key (PKCS#8 PEM or private JWK)`,
+        undefined,
+        'privateKey',
+      );
+    }
+  }
+}
