@@ -28,5 +28,6 @@ export default {
   coverageDirectory: 'coverage',
   coverageReporters: ['text-summary', 'lcov'],
   coverageThreshold: { global: { lines: 80, statements: 80, functions: 80, branches: 70 } },
+  setupFilesAfterEnv: ['<rootDir>/test/support/secret-scan.setup.ts'],
   testTimeout: 30000,
 };

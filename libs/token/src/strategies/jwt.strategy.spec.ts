@@ -86,16 +86,16 @@ describe('JwtStrategy', () => {
 
   describe('options schema', () => {
     it.each([
-      [{ type: 'jwt', secretKey: SECRET_KEY }, 'accessKey'],
-      [{ type: 'jwt', accessKey: ACCESS_KEY }, 'secretKey'],
-      [{ type: 'jwt', accessKey: ACCESS_KEY, algorithm: 'RS256', secretKey: SECRET_KEY }, 'privateKey'],
+      ['accessKey', { type: 'jwt', secretKey: SECRET_KEY }],
+      ['secretKey', { type: 'jwt', accessKey: ACCESS_KEY }],
+      ['privateKey', { type: 'jwt', accessKey: ACCESS_KEY, algorithm: 'RS256', secretKey: SECRET_KEY }],
       [
-        { type: 'jwt', accessKey: ACCESS_KEY, secretKey: SECRET_KEY, expiresInSeconds: -1 },
         'expiresInSeconds',
+        { type: 'jwt', accessKey: ACCESS_KEY, secretKey: SECRET_KEY, expiresInSeconds: -1 },
       ],
-      [{ type: 'jwt', accessKey: ACCESS_KEY, secretKey: SECRET_KEY, algorithm: 'none' }, 'algorithm'],
-      [{ type: 'jwt', accessKey: ACCESS_KEY, secretKey: SECRET_KEY, secretkey: 'typo' }, ''],
-    ])('rejects %j at %s', (config, field) => {
+      ['algorithm', { type: 'jwt', accessKey: ACCESS_KEY, secretKey: SECRET_KEY, algorithm: 'none' }],
+      ['', { type: 'jwt', accessKey: ACCESS_KEY, secretKey: SECRET_KEY, secretkey: 'typo' }],
+    ])('rejects a bad config at "%s"', (field, config) => {
       const result = jwtProviderSchema.safeParse(config);
       expect(result.success).toBe(false);
       expect(result.error!.issues[0].path.join('.')).toBe(field);
