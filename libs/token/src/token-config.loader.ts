@@ -11,7 +11,7 @@ export type ResolvedTokenConfig = z.output<typeof tokenConfigSchema>;
  * namespace of `ConfigService` fills in whatever the options leave out. Validated once, at start-up.
  */
 export function resolveTokenConfig(options: TokenModuleOptions, config?: ConfigService): ResolvedTokenConfig {
-  const { clock: _clock, store, ...plain } = options;
+  const { clock: _clock, store, redisClient: _redisClient, ...plain } = options;
   const fromConfigService =
     plain.providers === undefined ? (config?.get<Record<string, unknown>>(TOKEN_CONFIG_NAMESPACE) ?? {}) : {};
   const merged: Record<string, unknown> = { ...fromConfigService };

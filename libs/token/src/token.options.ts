@@ -3,6 +3,8 @@ import type { Clock } from './clock.js';
 import { customProviderSchema } from './strategies/custom.options.js';
 import { jwtProviderSchema } from './strategies/jwt.options.js';
 import { oauth2ProviderSchema } from './strategies/oauth2.options.js';
+import type { Redis } from 'ioredis';
+import { redisStoreOptionsSchema } from './stores/redis-store.options.js';
 import type { TokenStore } from './stores/token-store.interface.js';
 
 /**
@@ -41,8 +43,8 @@ export const tokenConfigSchema = z.strictObject({
     .optional(),
   /** `memory` (default) keeps tokens in the process; `redis` shares them across replicas. */
   store: z.enum(['memory', 'redis']).optional(),
-  /** Redis connection for `store: 'redis'`. */
-  redis: z.record(z.string(), z.unknown()).optional(),
+  /** Connection, encryption keys and lock timings for `store: 'redis'`; see `redisStoreOptionsSchema`. */
+  redis: redisStoreOptionsSchema.optional(),
 });
 
 /** @publicApi */
@@ -57,6 +59,11 @@ export type TokenConfig = z.input<typeof tokenConfigSchema>;
 export interface TokenModuleOptions extends Omit<TokenConfig, 'store'> {
   /** `'memory'` (default), `'redis'`, or a {@link TokenStore} of your own. */
   store?: TokenConfig['store'] | TokenStore;
+  /**
+   * An ioredis connection of the application's for `store: 'redis'`, used instead of opening one from
+   * `redis.url`/`host`; the store duplicates it for its subscription and leaves it open on shutdown.
+   */
+  redisClient?: Redis;
   /** Time source for every expiry decision; for tests. Default the system clock. */
   clock?: Clock;
 }

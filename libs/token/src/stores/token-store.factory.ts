@@ -1,13 +1,32 @@
+import type { Redis } from 'ioredis';
 import type { ResolvedTokenConfig } from '../token-config.loader.js';
 import { InvalidTokenOptionsError } from '../token.errors.js';
 import type { TokenModuleOptions } from '../token.options.js';
 import { MemoryTokenStore } from './memory-token.store.js';
+import { RedisTokenStore } from './redis-token.store.js';
 import type { TokenStore } from './token-store.interface.js';
 
-/** The store the options ask for: an instance as given, `memory` by default. */
-export function createTokenStore(choice: TokenModuleOptions['store'], config: ResolvedTokenConfig): TokenStore {
+/**
+ * The store the options ask for: an instance as given, `memory` by default, `redis` built from the
+ * `redis` section (on `redisClient` when one is given).
+ */
+export function createTokenStore(
+  choice: TokenModuleOptions['store'],
+  config: ResolvedTokenConfig,
+  redisClient?: Redis,
+): TokenStore {
   if (choice !== undefined && typeof choice === 'object') return choice;
   const kind = choice ?? config.store ?? 'memory';
   if (kind === 'memory') return new MemoryTokenStore();
+  if (kind === 'redis') {
+    if (config.redis === undefined) {
+      throw new InvalidTokenOptionsError(
+        'token store "redis": "redis.encryptionKeys" must list at least one key (tokens are encrypted at rest)',
+        undefined,
+        'redis.encryptionKeys',
+      );
+    }
+    return new RedisTokenStore(config.redis, redisClient);
+  }
   throw new InvalidTokenOptionsError(`token store "${kind}" is not available`, undefined, 'store');
 }

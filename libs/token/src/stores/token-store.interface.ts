@@ -13,8 +13,11 @@ export interface TokenStore {
    * and then shares. A store that cannot reach its backend must still call `generate()`.
    */
   obtain(key: string, generate: () => Promise<TokenInfo>, isUsable: (info: TokenInfo) => boolean): Promise<TokenInfo>;
-  /** Drops `key` from the shared tier and tells every replica to drop it too. */
-  invalidate(key: string): Promise<void>;
+  /**
+   * Drops `key` from the shared tier and tells every replica to drop it too. With `onlyIfToken` (the
+   * token an API just rejected), the shared entry is dropped only while it still holds that token.
+   */
+  invalidate(key: string, onlyIfToken?: string): Promise<void>;
   /** Called with a key another replica invalidated. */
   onInvalidate(listener: (key: string) => void): void;
   close(): Promise<void>;

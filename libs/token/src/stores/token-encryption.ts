@@ -1,0 +1,93 @@
+import { CompactEncrypt, compactDecrypt } from 'jose';
+import { TokenInfo, type TokenInfoInit } from '../token-info.js';
+import { decodeEncryptionKey, type TokenEncryptionKey } from './redis-store.options.js';
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** Format version of the encrypted payload, so a later format can be told apart. */
+const PAYLOAD_VERSION = 1;
+
+/**
+ * A stored value that cannot be turned back into a token: unknown key id, wrong key, tampered or not a
+ * JWE at all. The message names the reason, never the value.
+ */
+export class UndecryptableTokenError extends Error {
+  constructor(reason: string, options?: { cause?: unknown }) {
+    super(reason, options);
+    this.name = new.target.name;
+  }
+}
+
+/**
+ * Encrypts tokens for storage outside the process: compact JWE, `alg: dir`, `enc: A256GCM`, with the
+ * key id in the protected header. The first key encrypts; every key decrypts, so keys rotate without
+ * downtime (put the new key first, drop the old one once its entries have expired). The entry's cache
+ * key is sealed inside, so an entry copied under another key does not decrypt to a token there.
+ *
+ * @publicApi
+ */
+export class TokenEncryption {
+  private readonly current: { kid: string; key: Uint8Array };
+  private readonly keys = new Map<string, Uint8Array>();
+
+  constructor(keys: readonly TokenEncryptionKey[]) {
+    if (keys.length === 0) throw new TypeError('"encryptionKeys" must list at least one key');
+    for (const [index, { kid, key }] of keys.entries()) {
+      const bytes = decodeEncryptionKey(key);
+      if (bytes === undefined) {
+        throw new TypeError(`"encryptionKeys.${index}.key" must be 32 bytes, base64 or base64url encoded`);
+      }
+      if (this.keys.has(kid)) throw new TypeError(`"encryptionKeys.${index}.kid" must be unique`);
+      this.keys.set(kid, bytes);
+    }
+    this.current = { kid: keys[0].kid, key: this.keys.get(keys[0].kid)! };
+  }
+
+  /** Id of the key new entries are encrypted with. */
+  get currentKid(): string {
+    return this.current.kid;
+  }
+
+  async encrypt(cacheKey: string, info: TokenInfoInit): Promise<string> {
+    const payload = JSON.stringify({ v: PAYLOAD_VERSION, key: cacheKey, info });
+    return new CompactEncrypt(encoder.encode(payload))
+      .setProtectedHeader({ alg: 'dir', enc: 'A256GCM', kid: this.current.kid })
+      .encrypt(this.current.key);
+  }
+
+  /** The token sealed in `jwe` for `cacheKey`; throws {@link UndecryptableTokenError} otherwise. */
+  async decrypt(cacheKey: string, jwe: string): Promise<TokenInfo> {
+    let plaintext: Uint8Array;
+    try {
+      const result = await compactDecrypt(
+        jwe,
+        (header) => {
+          const key = typeof header.kid === 'string' ? this.keys.get(header.kid) : undefined;
+          if (key === undefined) throw new UndecryptableTokenError("no key with the entry's key id");
+          return key;
+        },
+        { keyManagementAlgorithms: ['dir'], contentEncryptionAlgorithms: ['A256GCM'] },
+      );
+      plaintext = result.plaintext;
+    } catch (error) {
+      if (error instanceof UndecryptableTokenError) throw error;
+      throw new UndecryptableTokenError(
+        `decryption failed (${(error as { code?: string }).code ?? 'invalid'})`,
+      );
+    }
+    let payload: { v?: unknown; key?: unknown; info?: Partial<TokenInfoInit> };
+    try {
+      payload = JSON.parse(decoder.decode(plaintext));
+    } catch {
+      throw new UndecryptableTokenError('payload is not JSON');
+    }
+    if (payload.v !== PAYLOAD_VERSION) throw new UndecryptableTokenError('unknown payload version');
+    if (payload.key !== cacheKey) throw new UndecryptableTokenError('entry belongs to another cache key');
+    const info = payload.info;
+    if (typeof info?.token !== 'string' || typeof info.expiresAt !== 'number') {
+      throw new UndecryptableTokenError('payload holds no token');
+    }
+    return new TokenInfo(info as TokenInfoInit);
+  }
+}
