@@ -114,6 +114,26 @@ export class InvalidTokenOptionsError extends TokenError {
   }
 }
 
+/**
+ * The HTTP integration refused to send a provider's token: the request goes to an origin outside the
+ * provider's `baseUrls` (with `strictOrigin: true`), or over plain `http` to a host that is not loopback.
+ * The message names the origin only, never the path or query.
+ *
+ * @publicApi
+ */
+export class TokenOriginError extends TokenError {
+  readonly code = 'TOKEN_ORIGIN_NOT_ALLOWED';
+
+  constructor(
+    readonly provider: string,
+    /** `https://host:port`, or `'unknown'` when the request URL could not be resolved. */
+    readonly origin: string,
+    reason: string,
+  ) {
+    super(`token provider "${provider}": will not send its token to ${origin}: ${reason}`);
+  }
+}
+
 function describeCause(cause: unknown): string {
   if (cause instanceof Error) return cause.message;
   return typeof cause === 'string' ? cause : 'unknown error';

@@ -1,0 +1,101 @@
+import { Injectable } from '@nestjs/common';
+import type { TokenService } from '../token.service.js';
+import { parseAbsoluteUrl } from './origin-policy.js';
+import { currentTokenProvider } from './token-context.js';
+import { TokenRequestAuthorizer } from './token-request-authorizer.js';
+
+/** `fetch`'s options plus the per-request `token` option: a provider name, or `false` for none. */
+export type TokenFetchInit = RequestInit & { token?: string | false };
+
+/**
+ * A `fetch` that attaches the provider's token like the axios interceptor does.
+ *
+ * @publicApi
+ */
+export type TokenFetchFunction = (input: string | URL | Request, init?: TokenFetchInit) => Promise<Response>;
+
+/** @publicApi */
+export interface TokenFetchOptions {
+  /** The `fetch` to call. Default: the global `fetch`, looked up on every call. */
+  fetch?: typeof globalThis.fetch;
+}
+
+/**
+ * Wraps `fetch` with the rules of the axios interceptor: the `Authorization` header for `provider`
+ * (or, without one, the `@UseToken()` in effect; `init.token` overrides both), never to an origin the
+ * provider does not allow, never over a header the caller set; on a 401, one retry with a fresh token
+ * (not for a `ReadableStream` body, which cannot be sent twice).
+ *
+ * @publicApi
+ * @example
+ * const klingFetch = createTokenFetch(tokenService, 'kling');
+ * const response = await klingFetch('https://api.klingai.com/v1/videos/text2video', { method: 'POST', body });
+ */
+export function createTokenFetch(
+  tokenService: TokenService,
+  provider?: string,
+  options: TokenFetchOptions = {},
+): TokenFetchFunction {
+  return fetchWithTokens(new TokenRequestAuthorizer(tokenService), provider, options.fetch);
+}
+
+/**
+ * Injectable access to {@link createTokenFetch}, sharing the module's origin warnings.
+ *
+ * @publicApi
+ * @example
+ * constructor(private readonly tokenFetch: TokenFetch) {}
+ * await this.tokenFetch.fetch(url, { token: 'kling' });
+ * const klingFetch = this.tokenFetch.forProvider('kling');
+ */
+@Injectable()
+export class TokenFetch {
+  /** Uses `init.token`, else the `@UseToken()` in effect; with neither, a plain `fetch`. */
+  readonly fetch: TokenFetchFunction;
+
+  constructor(private readonly authorizer: TokenRequestAuthorizer) {
+    this.fetch = fetchWithTokens(authorizer, undefined, undefined);
+  }
+
+  /** A `fetch` bound to one provider (`init.token` still overrides it). */
+  forProvider(provider: string, options: TokenFetchOptions = {}): TokenFetchFunction {
+    return fetchWithTokens(this.authorizer, provider, options.fetch);
+  }
+}
+
+function fetchWithTokens(
+  authorizer: TokenRequestAuthorizer,
+  boundProvider: string | undefined,
+  fetchImpl: typeof globalThis.fetch | undefined,
+): TokenFetchFunction {
+  const send = (input: string | URL | Request, init: RequestInit) =>
+    (fetchImpl ?? globalThis.fetch)(input, init);
+
+  return async (input, init = {}) => {
+    const { token: option, ...requestInit } = init;
+    const provider = option === false ? undefined : (option ?? boundProvider ?? currentTokenProvider());
+    if (provider === undefined) return send(input, requestInit);
+
+    // As in `new Request(input, init)`: headers given in `init` replace the Request's own.
+    const headers = new Headers(
+      requestInit.headers ?? (input instanceof Request ? input.headers : undefined),
+    );
+    if (headers.has('authorization')) return send(input, requestInit);
+
+    const url = input instanceof Request ? parseAbsoluteUrl(input.url) : parseAbsoluteUrl(String(input));
+    const info = await authorizer.tokenFor(provider, url);
+    if (info === undefined) return send(input, requestInit);
+
+    const replayable = !(requestInit.body instanceof ReadableStream);
+    // A Request's body can be read once; keep a copy for the retry (bodiless ones are reusable).
+    const spare = replayable && input instanceof Request && input.body !== null ? input.clone() : input;
+    headers.set('authorization', info.authorizationHeader);
+    const response = await send(input, { ...requestInit, headers });
+    if (response.status !== 401 || !replayable) return response;
+
+    await response.body?.cancel();
+    const fresh = await authorizer.renewAfterUnauthorized(provider, info.token);
+    headers.set('authorization', fresh.authorizationHeader);
+    return send(spare, { ...requestInit, headers });
+  };
+}

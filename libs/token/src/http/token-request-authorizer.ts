@@ -1,0 +1,58 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { TokenOriginError } from '../token.errors.js';
+import type { TokenInfo } from '../token-info.js';
+import { TokenService } from '../token.service.js';
+import { checkTokenOrigin, type OriginVerdict } from './origin-policy.js';
+
+/** Distinct (provider, origin) warnings remembered; past this, warnings are no longer de-duplicated. */
+const MAX_REMEMBERED_WARNINGS = 1_000;
+
+/**
+ * What the axios interceptor and the fetch wrapper share: which token (if any) a request may carry,
+ * and a fresh one after a 401. Knows nothing of axios or fetch; `TokenService` knows nothing of HTTP.
+ *
+ * @publicApi
+ */
+@Injectable()
+export class TokenRequestAuthorizer {
+  private readonly logger = new Logger('TokenHttp');
+  private readonly warned = new Set<string>();
+
+  constructor(private readonly tokenService: TokenService) {}
+
+  /**
+   * The provider's token for a request to `url`, or `undefined` when the origin rules say the request
+   * goes without it (warned once per provider and origin). With `strictOrigin: true` such a request
+   * is rejected with `TokenOriginError` instead.
+   */
+  async tokenFor(provider: string, url: URL | undefined): Promise<TokenInfo | undefined> {
+    const options = this.tokenService.getProviderOptions(provider);
+    const verdict = checkTokenOrigin(url, options);
+    if (!verdict.allowed) {
+      if (options.strictOrigin === true) throw new TokenOriginError(provider, verdict.origin, verdict.reason);
+      this.warnOnce(provider, verdict);
+      return undefined;
+    }
+    return this.tokenService.getToken(provider);
+  }
+
+  /**
+   * After an API rejected `rejectedToken` with 401: evicts it (only if the cache still holds it, so a
+   * burst of 401s evicts once), returns a fresh token (one refresh, shared) and counts the retry.
+   */
+  async renewAfterUnauthorized(provider: string, rejectedToken: string): Promise<TokenInfo> {
+    await this.tokenService.invalidate(provider, { onlyIfToken: rejectedToken });
+    const info = await this.tokenService.getToken(provider);
+    this.tokenService.recordUnauthorizedRetry(provider);
+    return info;
+  }
+
+  private warnOnce(provider: string, verdict: Extract<OriginVerdict, { allowed: false }>): void {
+    const key = `${provider}\u0000${verdict.origin}`;
+    if (this.warned.has(key)) return;
+    if (this.warned.size < MAX_REMEMBERED_WARNINGS) this.warned.add(key);
+    this.logger.warn(
+      `token provider "${provider}": request to ${verdict.origin} sent without its token: ${verdict.reason}`,
+    );
+  }
+}
