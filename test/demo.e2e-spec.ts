@@ -13,7 +13,9 @@ describe('demo app', () => {
       partnerCallsFailed: 0,
     });
     expect(summary.klingApiAccepted).toBe(300);
-    expect(summary.hitRate).toBeGreaterThan(0.99);
+    // Only the callers of the cold burst miss; every later call is a hit.
+    expect(summary.misses).toBe(summary.coldCallers);
+    expect(summary.hitRate).toBeGreaterThan(0.95);
     expect(lines.join('\n')).toContain('demo ok');
     expect(lines.join('\n')).not.toContain('demo-secret-key-change-me');
   });
