@@ -6,14 +6,14 @@ import { RedisTokenStore } from './redis-token.store.js';
 import { createTokenStore } from './token-store.factory.js';
 
 describe('createTokenStore', () => {
-  it('is memory by default and passes an instance through', () => {
-    expect(createTokenStore(undefined, {})).toBeInstanceOf(MemoryTokenStore);
+  it('is memory by default and passes an instance through', async () => {
+    expect(await createTokenStore(undefined, {})).toBeInstanceOf(MemoryTokenStore);
     const own = new MemoryTokenStore();
-    expect(createTokenStore(own, { store: 'redis' })).toBe(own);
+    expect(await createTokenStore(own, { store: 'redis' })).toBe(own);
   });
 
   it('builds the Redis store from the `redis` section', async () => {
-    const store = createTokenStore('redis', {
+    const store = await createTokenStore('redis', {
       redis: {
         url: 'redis://127.0.0.1:6379',
         encryptionKeys: [{ kid: 'k', key: randomBytes(32).toString('base64') }],
@@ -23,9 +23,9 @@ describe('createTokenStore', () => {
     await store.close();
   });
 
-  it('refuses `redis` without encryption keys, naming the field', () => {
+  it('refuses `redis` without encryption keys, naming the field', async () => {
     const attempt = () => createTokenStore(undefined, { store: 'redis' });
-    expect(attempt).toThrow(InvalidTokenOptionsError);
-    expect(attempt).toThrow('"redis.encryptionKeys"');
+    await expect(attempt()).rejects.toThrow(InvalidTokenOptionsError);
+    await expect(attempt()).rejects.toThrow('"redis.encryptionKeys"');
   });
 });

@@ -3,18 +3,18 @@ import type { ResolvedTokenConfig } from '../token-config.loader.js';
 import { InvalidTokenOptionsError } from '../token.errors.js';
 import type { TokenModuleOptions } from '../token.options.js';
 import { MemoryTokenStore } from './memory-token.store.js';
-import { RedisTokenStore } from './redis-token.store.js';
 import type { TokenStore } from './token-store.interface.js';
 
 /**
  * The store the options ask for: an instance as given, `memory` by default, `redis` built from the
- * `redis` section (on `redisClient` when one is given).
+ * `redis` section (on `redisClient` when one is given). The Redis store is loaded only when asked
+ * for, so `ioredis` stays an optional dependency.
  */
-export function createTokenStore(
+export async function createTokenStore(
   choice: TokenModuleOptions['store'],
   config: ResolvedTokenConfig,
   redisClient?: Redis,
-): TokenStore {
+): Promise<TokenStore> {
   if (choice !== undefined && typeof choice === 'object') return choice;
   const kind = choice ?? config.store ?? 'memory';
   if (kind === 'memory') return new MemoryTokenStore();
@@ -26,6 +26,7 @@ export function createTokenStore(
         'redis.encryptionKeys',
       );
     }
+    const { RedisTokenStore } = await import('./redis-token.store.js');
     return new RedisTokenStore(config.redis, redisClient);
   }
   throw new InvalidTokenOptionsError(`token store "${kind}" is not available`, undefined, 'store');
