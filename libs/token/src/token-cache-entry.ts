@@ -17,12 +17,16 @@ export class TokenCacheEntry {
   /** Inside the margin after here: callers wait for the refresh. */
   mustRefreshAt = -Infinity;
   inflight: Promise<TokenInfo> | undefined = undefined;
+  /** The in-flight refresh was started behind callers (sweep or should-refresh), not by a waiting caller. */
+  inflightInBackground = false;
   /** Bumped on eviction, so a refresh that started before it cannot store a token after it. */
   generation = 0;
 
   nextAttemptAt = 0;
   consecutiveFailures = 0;
   lastError: TokenError | undefined = undefined;
+  /** The "no valid token" error was logged for the current failure episode. */
+  expiryReported = false;
 
   hits = 0;
   misses = 0;

@@ -11,7 +11,9 @@ import {
  * - must refresh: `now > mustRefreshAt` (inside the margin) or no token; callers wait for one shared refresh.
  */
 export interface RefreshWindows {
+  /** Fresh before this instant; from here on, should refresh (in the background). */
   refreshAt: number;
+  /** After this instant the token is inside its margin: must refresh (callers wait). */
   mustRefreshAt: number;
   expiresAt: number;
   /** The margin in force for this token, after the lifetime cap. */

@@ -1,6 +1,7 @@
 import { Logger, Module, type Provider } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { DiscoveryModule, ModuleRef } from '@nestjs/core';
+import { SchedulerRegistry } from '@nestjs/schedule';
 import { systemClock } from './clock.js';
 import { createTokenStore } from './stores/token-store.factory.js';
 import { TOKEN_CLOCK } from './token.constants.js';
@@ -11,6 +12,13 @@ import {
 } from './token.module-definition.js';
 import type { TokenModuleOptions } from './token.options.js';
 import { TokenService } from './token.service.js';
+import { TokenEventEmitterBridge } from './token-event-emitter.bridge.js';
+import { TokenRefreshScheduler } from './token-refresh.scheduler.js';
+import { TokenContextExplorer } from './http/token-context.explorer.js';
+import { TokenFetch } from './http/token-fetch.js';
+import { TokenHttpInterceptor } from './http/token-http.interceptor.js';
+import { TokenMetadataAccessor } from './http/token-metadata.accessor.js';
+import { TokenRequestAuthorizer } from './http/token-request-authorizer.js';
 import { resolveTokenConfig, type ResolvedTokenConfig } from './token-config.loader.js';
 import { createStrategy, providerOptionsOf } from './token-strategy.factory.js';
 
@@ -41,7 +49,7 @@ const tokenServiceProvider: Provider = {
     clock: typeof systemClock,
     moduleRef: ModuleRef,
   ) => {
-    const store = createTokenStore(options.store, config);
+    const store = await createTokenStore(options.store, config, options.redisClient);
     const service = new TokenService({ clock, store, safetyMarginMs: config.safetyMarginMs });
     if (config.providers === undefined) {
       new Logger('TokenModule').warn(
@@ -58,6 +66,19 @@ const tokenServiceProvider: Provider = {
 };
 
 /**
+ * The refresh job goes into the application's `SchedulerRegistry` when it imports
+ * `ScheduleModule.forRoot()`, into a private one otherwise. The module does not import
+ * `ScheduleModule.forRoot()` itself: a second instance would explore the application's own `@Cron`
+ * methods again and register them twice.
+ */
+const refreshSchedulerProvider: Provider = {
+  provide: TokenRefreshScheduler,
+  inject: [TokenService, TOKEN_RESOLVED_CONFIG, { token: SchedulerRegistry, optional: true }],
+  useFactory: (tokens: TokenService, config: ResolvedTokenConfig, registry?: SchedulerRegistry) =>
+    new TokenRefreshScheduler(tokens, registry ?? new SchedulerRegistry(), config.refresh),
+};
+
+/**
  * Registers `TokenService` with the providers from the options or from `ConfigService`'s `token`
  * namespace. Global by default (`isGlobal: true`), like `ConfigModule`.
  *
@@ -69,8 +90,27 @@ const tokenServiceProvider: Provider = {
  */
 @Module({
   imports: [DiscoveryModule],
-  providers: [resolvedConfigProvider, clockProvider, tokenServiceProvider],
-  exports: [TokenService, TOKEN_CLOCK, TOKEN_RESOLVED_CONFIG],
+  providers: [
+    resolvedConfigProvider,
+    clockProvider,
+    tokenServiceProvider,
+    refreshSchedulerProvider,
+    TokenEventEmitterBridge,
+    // HTTP integration: @UseToken contexts, the axios interceptor, the fetch wrapper.
+    TokenMetadataAccessor,
+    TokenContextExplorer,
+    TokenRequestAuthorizer,
+    TokenHttpInterceptor,
+    TokenFetch,
+  ],
+  exports: [
+    TokenService,
+    TokenRefreshScheduler,
+    TOKEN_CLOCK,
+    TOKEN_RESOLVED_CONFIG,
+    TokenHttpInterceptor,
+    TokenFetch,
+  ],
 })
 export class TokenModule extends ConfigurableTokenModule {
   /** With no options, everything comes from `ConfigService`'s `token` namespace. */

@@ -245,14 +245,18 @@ export class TokenService implements OnApplicationShutdown {
 
   /**
    * Starts a background refresh of every token that would enter its safety margin within
-   * `horizonMs` (the time until the next sweep). Returns the refreshes it started.
+   * `horizonMs` (the time until the next sweep) plus the provider's last refresh duration, so the
+   * new token is there before anyone has to wait for it. A failing provider is retried once its
+   * backoff has passed, even when no call comes. Providers never fetched are left alone.
+   * Returns the refreshes under way (started now or already running).
    */
   refreshDue(horizonMs: number): Promise<TokenInfo>[] {
     const now = this.clock.now();
     const started: Promise<TokenInfo>[] = [];
     for (const entry of this.entries.values()) {
       if (entry.info === undefined) continue;
-      if (now >= entry.refreshAt || now + horizonMs > entry.mustRefreshAt) {
+      const dueBy = now + horizonMs + (entry.lastRefreshDurationMs ?? 0);
+      if (now >= entry.refreshAt || dueBy > entry.mustRefreshAt) {
         const pending = this.refreshInBackground(entry, now);
         if (pending !== undefined) started.push(pending);
       }
@@ -270,21 +274,27 @@ export class TokenService implements OnApplicationShutdown {
     if (entry === undefined) return Promise.reject(new TokenProviderNotFoundError(name));
     const now = this.clock.now();
     const info = entry.info;
-    if (!force && info !== undefined) {
+    if (!force && info !== undefined && now < info.expiresAt) {
       // Should refresh: the token is still outside its margin; serve it and refresh behind the caller.
       if (now <= entry.mustRefreshAt) {
         entry.hits++;
         this.refreshInBackground(entry, now);
         return entry.resolved!;
       }
-      // Inside the margin while the endpoint is known to fail: waiting would only add its latency,
-      // so serve the still-valid token and retry behind the caller.
-      if (entry.consecutiveFailures > 0 && now < info.expiresAt) {
+      // Inside the margin, but a background refresh began before this caller came: the endpoint is
+      // slow or hanging, and waiting would only add its latency (up to its timeout) to a call that
+      // already holds a valid token.
+      if (entry.inflight !== undefined && entry.inflightInBackground && entry.consecutiveFailures === 0) {
+        entry.hits++;
+        return entry.resolved!;
+      }
+      // Inside the margin while the endpoint is known to fail: the same, and retry behind the caller.
+      if (entry.consecutiveFailures > 0) {
         this.refreshInBackground(entry, now);
         return Promise.resolve(this.serveFallback(entry, info));
       }
     }
-    // Must refresh: no usable token; every caller waits for the same refresh.
+    // Must refresh: no valid token, or one inside its margin; every caller waits for the same refresh.
     entry.misses++;
     if (!force && entry.inflight === undefined && now < entry.nextAttemptAt) {
       // Cooling down after a failure: fail fast instead of calling a dead endpoint for every caller.
@@ -317,6 +327,7 @@ export class TokenService implements OnApplicationShutdown {
         if (entry.inflight === pending) entry.inflight = undefined;
       });
     entry.inflight = pending;
+    entry.inflightInBackground = background;
     pending.catch(noop); // a background refresh has no caller to observe its failure
     return pending;
   }
@@ -342,16 +353,19 @@ export class TokenService implements OnApplicationShutdown {
       entry.refreshAt = windows.refreshAt;
       entry.mustRefreshAt = windows.mustRefreshAt;
     }
+    const failuresBefore = entry.consecutiveFailures;
     entry.refreshes++;
     entry.consecutiveFailures = 0;
     entry.nextAttemptAt = 0;
     entry.lastError = undefined;
+    entry.expiryReported = false;
     entry.lastRefreshAt = now;
     entry.lastRefreshDurationMs = now - startedAt;
     const expiresInSeconds = Math.round((info.expiresAt - now) / 1000);
     this.logger.log(
       `token provider "${entry.name}": new token, expires in ${expiresInSeconds} s` +
-        (background ? ' (background refresh)' : ''),
+        (background ? ' (background refresh)' : '') +
+        (failuresBefore > 0 ? `; recovered after ${failuresBefore} failed attempts` : ''),
     );
     this.emit('refreshed', {
       provider: entry.name,
@@ -412,8 +426,13 @@ export class TokenService implements OnApplicationShutdown {
     return info;
   }
 
+  /** Every caller left without a token gets the event; the log says it once per failure episode. */
   private noValidToken(entry: TokenCacheEntry, cause: unknown): TokenAcquisitionError {
     const error = cause instanceof TokenAcquisitionError ? cause : new TokenAcquisitionError(entry.name, cause);
+    if (!entry.expiryReported) {
+      entry.expiryReported = true;
+      this.logger.error(`${error.message}; no valid token left, callers fail until a refresh succeeds`);
+    }
     this.emit('expired', { provider: entry.name, error });
     return error;
   }

@@ -1,0 +1,2 @@
+export * from './token-health.module.js';
+export * from './token.health-indicator.js';
