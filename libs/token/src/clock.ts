@@ -8,8 +8,8 @@ export interface Clock {
   now(): number;
 }
 
-/** The wall clock. */
-export const systemClock: Clock = { now: Date.now };
+/** The wall clock. Reads `Date.now` on each call, so fake timers in tests move it too. */
+export const systemClock: Clock = { now: () => Date.now() };
 
 /**
  * A clock that only moves when told to; for tests.

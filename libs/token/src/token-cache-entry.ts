@@ -14,6 +14,12 @@ export class TokenCacheEntry {
   resolved: Promise<TokenInfo> | undefined = undefined;
   /** Fresh until here; -Infinity when there is no token, so the hot-path test fails without a branch. */
   refreshAt = -Infinity;
+  /**
+   * True from a token's arrival until `refreshAt`, cleared by the service's freshness timer: a cache
+   * hit reads this flag instead of the clock (`Date.now()` costs as much as the rest of a hit). Only
+   * set on the system clock; with any other clock it stays false and hits compare `refreshAt`.
+   */
+  fresh = false;
   /** Inside the margin after here: callers wait for the refresh. */
   mustRefreshAt = -Infinity;
   inflight: Promise<TokenInfo> | undefined = undefined;
@@ -38,6 +44,9 @@ export class TokenCacheEntry {
   lastRefreshAt: number | undefined = undefined;
   lastRefreshDurationMs: number | undefined = undefined;
 
+  /** Per-call variants (another scope, tenant…) by their label; created on first use. */
+  variants: Map<string, TokenCacheEntry> | undefined = undefined;
+
   constructor(
     readonly name: string,
     readonly strategy: TokenStrategy,
@@ -45,7 +54,14 @@ export class TokenCacheEntry {
     readonly safetyMarginMs: number,
   ) {}
 
+  /** This entry and its per-call variants. */
+  *withVariants(): IterableIterator<TokenCacheEntry> {
+    yield this;
+    if (this.variants !== undefined) yield* this.variants.values();
+  }
+
   evict(): void {
+    this.fresh = false;
     this.info = undefined;
     this.resolved = undefined;
     this.refreshAt = -Infinity;

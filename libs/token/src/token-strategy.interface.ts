@@ -20,6 +20,27 @@ export interface TokenStrategy {
   readonly cacheKey: string;
   /** Fetches or mints a new token. Throw on failure; a failure is never cached as a token. */
   generate(): Promise<TokenInfo>;
+  /**
+   * The same credentials asked for another scope, audience, resource or tenant, e.g.
+   * `getToken('graph', { scope: ['Mail.Read'] })`. The returned strategy's `cacheKey` must differ
+   * whenever its tokens would. Without this method a provider takes no per-call parameters.
+   */
+  withParameters?(parameters: TokenRequestParameters): TokenStrategy;
+}
+
+/**
+ * What a caller may ask for on top of a provider's configuration, per call. Every value is part of
+ * the cache key: two calls that differ only in scope never share a token.
+ *
+ * @publicApi
+ */
+export interface TokenRequestParameters {
+  /** Replaces the provider's scope; order and repeats do not matter. */
+  scope?: string | readonly string[];
+  audience?: string;
+  resource?: string | readonly string[];
+  /** Fills `{tenant}` in the provider's `tokenUrl`. */
+  tenant?: string;
 }
 
 /** True when the value has the shape of a {@link TokenStrategy}. */

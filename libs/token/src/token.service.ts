@@ -4,18 +4,19 @@ import { providerOptionsSchema, type ProviderOptions } from './provider-options.
 import { MemoryTokenStore } from './stores/memory-token.store.js';
 import type { TokenStore } from './stores/token-store.interface.js';
 import { TOKEN_DEFAULTS } from './token.constants.js';
-import {
-  InvalidTokenOptionsError,
-  TokenAcquisitionError,
-  TokenProviderNotFoundError,
-  TokenResponseError,
-} from './token.errors.js';
-import { TokenEvents, type TokenEventMap } from './token.events.js';
+import { InvalidTokenOptionsError, TokenProviderNotFoundError } from './token.errors.js';
+import { TokenEvents } from './token.events.js';
 import { TokenCacheEntry } from './token-cache-entry.js';
-import { TokenInfo } from './token-info.js';
-import { planRefreshWindows, retryDelayMs } from './token-refresh.policy.js';
-import type { ProviderTokenStats, TokenStats } from './token-stats.js';
-import { isTokenStrategy, type TokenStrategy } from './token-strategy.interface.js';
+import { FreshnessTimer } from './token-freshness.timer.js';
+import type { TokenInfo } from './token-info.js';
+import { TokenRefresher } from './token-refresher.js';
+import { describeRequestParameters, requestParametersOf } from './token-request-parameters.js';
+import { collectTokenStats, type TokenStats } from './token-stats.js';
+import {
+  isTokenStrategy,
+  type TokenRequestParameters,
+  type TokenStrategy,
+} from './token-strategy.interface.js';
 import { describeZodIssue } from './validation.js';
 
 /**
@@ -37,8 +38,13 @@ export interface TokenServiceSettings {
 /** Injection token of {@link TokenServiceSettings}. */
 export const TOKEN_SERVICE_SETTINGS = Symbol('TOKEN_SERVICE_SETTINGS');
 
-/** @publicApi */
-export interface GetTokenOptions {
+/**
+ * Per-call options of `getToken`. Scope, audience, resource and tenant ask for a variant of the
+ * provider's token, cached on its own (the provider's strategy must support `withParameters`).
+ *
+ * @publicApi
+ */
+export interface GetTokenOptions extends TokenRequestParameters {
   /** Skip the cache and wait for a new token (joins a refresh already under way). */
   forceRefresh?: boolean;
 }
@@ -49,7 +55,11 @@ export interface InvalidateOptions {
   onlyIfToken?: string;
 }
 
-const noop = () => {};
+/** A cache hit reads the clock once in this many calls (a power of two), whatever the timer does. */
+const FRESHNESS_CHECK_INTERVAL = 128;
+const FRESHNESS_CHECK_MASK = FRESHNESS_CHECK_INTERVAL - 1;
+/** Per-call variants kept per provider; the oldest is dropped beyond this. */
+const MAX_VARIANTS_PER_PROVIDER = 100;
 
 /**
  * Caches tokens per provider and refreshes them: at most one refresh in flight per provider, shared
@@ -59,6 +69,7 @@ const noop = () => {};
  * @example
  * const { token } = await tokenService.getToken('kling');
  * const header = await tokenService.getTokenString('kling'); // "Bearer eyJ…"
+ * const graph = await tokenService.getToken('graph', { scope: ['Mail.Read'] });
  */
 @Injectable()
 export class TokenService implements OnApplicationShutdown {
@@ -69,27 +80,42 @@ export class TokenService implements OnApplicationShutdown {
   private readonly clock: Clock;
   private readonly store: TokenStore;
   private readonly safetyMarginMs: number;
-  private readonly random: () => number;
+  private readonly freshness: FreshnessTimer;
+  private readonly refresher: TokenRefresher;
 
   constructor(@Optional() @Inject(TOKEN_SERVICE_SETTINGS) settings: TokenServiceSettings = {}) {
     this.clock = settings.clock ?? systemClock;
     this.store = settings.store ?? new MemoryTokenStore();
     this.safetyMarginMs = settings.safetyMarginMs ?? TOKEN_DEFAULTS.safetyMarginMs;
-    this.random = settings.random ?? Math.random;
+    this.freshness = new FreshnessTimer(this.clock, () => this.allEntries());
+    this.refresher = new TokenRefresher({
+      clock: this.clock,
+      store: this.store,
+      random: settings.random ?? Math.random,
+      logger: this.logger,
+      events: this.events,
+      freshness: this.freshness,
+    });
     this.store.onInvalidate((key) => this.evictByCacheKey(key));
   }
 
   /**
-   * A valid token for the provider. A cache hit is a map lookup and a clock read; otherwise callers
-   * share one refresh. Rejects with `TokenAcquisitionError` when no valid token can be had.
+   * A valid token for the provider. A cache hit is a map lookup and a flag read (the flag is kept
+   * by a timer); otherwise callers share one refresh. Rejects with `TokenAcquisitionError` when no
+   * valid token can be had.
    */
   getToken(name: string, options?: GetTokenOptions): Promise<TokenInfo> {
     const entry = this.entries.get(name);
-    if (entry !== undefined && options === undefined && this.clock.now() < entry.refreshAt) {
-      entry.hits++;
-      return entry.resolved!;
+    if (entry !== undefined && options === undefined && entry.fresh) {
+      // The flag is cleared by a timer, which a long chain of microtasks never lets run: every
+      // FRESHNESS_CHECK_INTERVAL hits the clock is read anyway.
+      if ((++entry.hits & FRESHNESS_CHECK_MASK) !== 0 || this.clock.now() < entry.refreshAt) {
+        return entry.resolved!;
+      }
+      entry.hits--;
+      entry.fresh = false;
     }
-    return this.acquire(name, entry, options?.forceRefresh === true);
+    return this.acquire(name, entry, options);
   }
 
   /** Tokens of several providers at once, fetched in parallel. */
@@ -104,30 +130,34 @@ export class TokenService implements OnApplicationShutdown {
   }
 
   /** `{ Authorization: "Bearer eyJ…" }`, to spread into request headers. */
-  async getAuthorizationHeader(name: string): Promise<{ Authorization: string }> {
-    return { Authorization: await this.getTokenString(name) };
+  async getAuthorizationHeader(name: string, options?: GetTokenOptions): Promise<{ Authorization: string }> {
+    return { Authorization: await this.getTokenString(name, options) };
   }
 
   /** Gets a new token now, whatever the cache holds. */
-  refreshToken(name: string): Promise<TokenInfo> {
-    return this.getToken(name, { forceRefresh: true });
+  refreshToken(name: string, options?: TokenRequestParameters): Promise<TokenInfo> {
+    return this.getToken(name, { ...options, forceRefresh: true });
   }
 
   /**
-   * Drops the provider's cached token here and, with a shared store, on every replica.
-   * Resolves to false when `onlyIfToken` no longer matches (someone already replaced it).
+   * Drops the provider's cached tokens (its variants too) here and, with a shared store, on every
+   * replica. With `onlyIfToken`, drops only the token that is still that one, and resolves to false
+   * when none is (someone already replaced it).
    */
   async invalidate(name: string, options?: InvalidateOptions): Promise<boolean> {
-    const entry = this.entryOf(name);
-    if (options?.onlyIfToken !== undefined && entry.info?.token !== options.onlyIfToken) return false;
-    entry.evict();
-    await this.invalidateShared(entry.strategy.cacheKey);
+    const family = [...this.entryOf(name).withVariants()];
+    const onlyIfToken = options?.onlyIfToken;
+    const doomed =
+      onlyIfToken === undefined ? family : family.filter((entry) => entry.info?.token === onlyIfToken);
+    if (doomed.length === 0) return false;
+    doomed.forEach((entry) => entry.evict());
+    await Promise.all(doomed.map((entry) => this.invalidateShared(entry.strategy.cacheKey, onlyIfToken)));
     return true;
   }
 
   /** Drops every cached token. */
   async clear(): Promise<void> {
-    const entries = [...this.entries.values()];
+    const entries = [...this.allEntries()];
     entries.forEach((entry) => entry.evict());
     await Promise.all(entries.map((entry) => this.invalidateShared(entry.strategy.cacheKey)));
   }
@@ -165,8 +195,7 @@ export class TokenService implements OnApplicationShutdown {
     }
     const parsed = providerOptionsSchema.safeParse(options);
     if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      const { field, message } = describeZodIssue(issue);
+      const { field, message } = describeZodIssue(parsed.error.issues[0]);
       throw new InvalidTokenOptionsError(`token provider "${name}": ${message}`, name, field);
     }
     const margin = parsed.data.safetyMarginMs ?? this.safetyMarginMs;
@@ -176,7 +205,8 @@ export class TokenService implements OnApplicationShutdown {
   /** Removes a provider registered at run time; false when there was none. */
   unregister(name: string): boolean {
     const entry = this.entries.get(name);
-    entry?.evict();
+    if (entry === undefined) return false;
+    for (const member of entry.withVariants()) member.evict();
     return this.entries.delete(name);
   }
 
@@ -198,49 +228,9 @@ export class TokenService implements OnApplicationShutdown {
     this.entryOf(name).unauthorizedRetries++;
   }
 
-  /** Counters and per-provider state. Holds no token value. */
+  /** Counters and per-provider state (variants listed as `name (scope=…)`). Holds no token value. */
   getStats(): TokenStats {
-    const now = this.clock.now();
-    const stats: TokenStats = {
-      totalCached: 0,
-      hits: 0,
-      misses: 0,
-      hitRate: 0,
-      refreshes: 0,
-      failures: 0,
-      fallbacks: 0,
-      unauthorizedRetries: 0,
-      tokens: {},
-    };
-    for (const entry of this.entries.values()) {
-      const info = entry.info;
-      if (info !== undefined) stats.totalCached++;
-      stats.hits += entry.hits;
-      stats.misses += entry.misses;
-      stats.refreshes += entry.refreshes;
-      stats.failures += entry.failures;
-      stats.fallbacks += entry.fallbacks;
-      stats.unauthorizedRetries += entry.unauthorizedRetries;
-      stats.tokens[entry.name] = {
-        cached: info !== undefined,
-        expiresIn: info === undefined ? null : info.expiresAt - now,
-        isExpired: info === undefined || info.isExpiredAt(now),
-        isNearExpiry: info === undefined || now > entry.mustRefreshAt,
-        lastRefreshAt: entry.lastRefreshAt ?? null,
-        lastRefreshDurationMs: entry.lastRefreshDurationMs ?? null,
-        consecutiveFailures: entry.consecutiveFailures,
-        degraded: entry.consecutiveFailures > 0,
-        hits: entry.hits,
-        misses: entry.misses,
-        refreshes: entry.refreshes,
-        failures: entry.failures,
-        fallbacks: entry.fallbacks,
-        unauthorizedRetries: entry.unauthorizedRetries,
-      } satisfies ProviderTokenStats;
-    }
-    const calls = stats.hits + stats.misses;
-    stats.hitRate = calls === 0 ? 0 : stats.hits / calls;
-    return stats;
+    return collectTokenStats(this.allEntries(), this.clock.now());
   }
 
   /**
@@ -253,11 +243,11 @@ export class TokenService implements OnApplicationShutdown {
   refreshDue(horizonMs: number): Promise<TokenInfo>[] {
     const now = this.clock.now();
     const started: Promise<TokenInfo>[] = [];
-    for (const entry of this.entries.values()) {
+    for (const entry of this.allEntries()) {
       if (entry.info === undefined) continue;
       const dueBy = now + horizonMs + (entry.lastRefreshDurationMs ?? 0);
       if (now >= entry.refreshAt || dueBy > entry.mustRefreshAt) {
-        const pending = this.refreshInBackground(entry, now);
+        const pending = this.refresher.inBackground(entry, now);
         if (pending !== undefined) started.push(pending);
       }
     }
@@ -265,20 +255,41 @@ export class TokenService implements OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
-    const inflight = [...this.entries.values()].map((entry) => entry.inflight).filter((p) => p !== undefined);
+    this.freshness.stop();
+    const inflight = [...this.allEntries()].map((entry) => entry.inflight).filter((p) => p !== undefined);
     await Promise.allSettled(inflight);
     await this.store.close();
   }
 
-  private acquire(name: string, entry: TokenCacheEntry | undefined, force: boolean): Promise<TokenInfo> {
-    if (entry === undefined) return Promise.reject(new TokenProviderNotFoundError(name));
+  /**
+   * The slow path. Three states: fresh (serve), should refresh (serve, refresh behind the caller),
+   * must refresh (no valid token, or one inside its margin: callers wait for one shared refresh).
+   */
+  private acquire(
+    name: string,
+    base: TokenCacheEntry | undefined,
+    options?: GetTokenOptions,
+  ): Promise<TokenInfo> {
+    if (base === undefined) return Promise.reject(new TokenProviderNotFoundError(name));
+    let entry: TokenCacheEntry;
+    try {
+      entry = this.variantOf(base, requestParametersOf(options));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const force = options?.forceRefresh === true;
     const now = this.clock.now();
     const info = entry.info;
     if (!force && info !== undefined && now < info.expiresAt) {
+      // Fresh, seen by the clock: a variant, a clock other than the system one, or options.
+      if (now < entry.refreshAt) {
+        entry.hits++;
+        return entry.resolved!;
+      }
       // Should refresh: the token is still outside its margin; serve it and refresh behind the caller.
       if (now <= entry.mustRefreshAt) {
         entry.hits++;
-        this.refreshInBackground(entry, now);
+        this.refresher.inBackground(entry, now);
         return entry.resolved!;
       }
       // Inside the margin, but a background refresh began before this caller came: the endpoint is
@@ -290,168 +301,65 @@ export class TokenService implements OnApplicationShutdown {
       }
       // Inside the margin while the endpoint is known to fail: the same, and retry behind the caller.
       if (entry.consecutiveFailures > 0) {
-        this.refreshInBackground(entry, now);
-        return Promise.resolve(this.serveFallback(entry, info));
+        this.refresher.inBackground(entry, now);
+        return Promise.resolve(this.refresher.serveFallback(entry, info));
       }
     }
-    // Must refresh: no valid token, or one inside its margin; every caller waits for the same refresh.
+    // Must refresh: every caller waits for the same refresh.
     entry.misses++;
     if (!force && entry.inflight === undefined && now < entry.nextAttemptAt) {
       // Cooling down after a failure: fail fast instead of calling a dead endpoint for every caller.
-      return Promise.reject(this.noValidToken(entry, entry.lastError));
+      return Promise.reject(this.refresher.noValidToken(entry, entry.lastError));
     }
-    const pending = this.startRefresh(entry, false);
-    return force ? pending : pending.catch((error: unknown) => this.fallbackOrThrow(entry, error));
+    // A forced refresh must not take back, from a shared store, the very token it is replacing.
+    const pending = this.refresher.start(entry, false, force ? info?.token : undefined);
+    return force ? pending : pending.catch((error: unknown) => this.refresher.fallbackOrThrow(entry, error));
   }
 
-  private refreshInBackground(entry: TokenCacheEntry, now: number): Promise<TokenInfo> | undefined {
-    if (entry.inflight !== undefined) return entry.inflight;
-    if (now < entry.nextAttemptAt) return undefined;
-    return this.startRefresh(entry, true);
-  }
-
-  /** The single refresh of a provider; callers that arrive while it runs get the same promise. */
-  private startRefresh(entry: TokenCacheEntry, background: boolean): Promise<TokenInfo> {
-    if (entry.inflight !== undefined) return entry.inflight;
-    const generation = entry.generation;
-    const startedAt = this.clock.now();
-    const generate = () => entry.strategy.generate();
-    const isUsable = (info: TokenInfo) => this.isFreshForFleet(entry, info);
-    const pending: Promise<TokenInfo> = Promise.resolve()
-      .then(() => this.store.obtain(entry.strategy.cacheKey, generate, isUsable))
-      .then((raw) => this.accept(entry, raw, generation, startedAt, background))
-      .catch((error: unknown) => {
-        throw this.recordFailure(entry, error);
-      })
-      .finally(() => {
-        if (entry.inflight === pending) entry.inflight = undefined;
-      });
-    entry.inflight = pending;
-    entry.inflightInBackground = background;
-    pending.catch(noop); // a background refresh has no caller to observe its failure
-    return pending;
-  }
-
-  private accept(
-    entry: TokenCacheEntry,
-    raw: unknown,
-    generation: number,
-    startedAt: number,
-    background: boolean,
-  ): TokenInfo {
-    const now = this.clock.now();
-    const info = this.normalize(entry, raw, now);
-    if (generation === entry.generation) {
-      let windows = planRefreshWindows(info.expiresAt, info.issuedAt, entry.safetyMarginMs, this.random);
-      // A token that arrives already due (an issuer handing back an old token) is planned from now,
-      // so it is used for half of what is left instead of triggering a refresh on every call.
-      if (windows.refreshAt <= now) {
-        windows = planRefreshWindows(info.expiresAt, now, entry.safetyMarginMs, this.random);
-      }
-      entry.info = info;
-      entry.resolved = Promise.resolve(info);
-      entry.refreshAt = windows.refreshAt;
-      entry.mustRefreshAt = windows.mustRefreshAt;
+  /** The entry for these per-call parameters: the provider's own without any, else a variant. */
+  private variantOf(base: TokenCacheEntry, parameters: TokenRequestParameters | undefined): TokenCacheEntry {
+    if (parameters === undefined) return base;
+    const label = describeRequestParameters(parameters);
+    if (label === '') return base;
+    const existing = base.variants?.get(label);
+    if (existing !== undefined) return existing;
+    if (base.strategy.withParameters === undefined) {
+      throw new InvalidTokenOptionsError(
+        `token provider "${base.name}" takes no per-call scope, audience, resource or tenant`,
+        base.name,
+        'parameters',
+      );
     }
-    const failuresBefore = entry.consecutiveFailures;
-    entry.refreshes++;
-    entry.consecutiveFailures = 0;
-    entry.nextAttemptAt = 0;
-    entry.lastError = undefined;
-    entry.expiryReported = false;
-    entry.lastRefreshAt = now;
-    entry.lastRefreshDurationMs = now - startedAt;
-    const expiresInSeconds = Math.round((info.expiresAt - now) / 1000);
-    this.logger.log(
-      `token provider "${entry.name}": new token, expires in ${expiresInSeconds} s` +
-        (background ? ' (background refresh)' : '') +
-        (failuresBefore > 0 ? `; recovered after ${failuresBefore} failed attempts` : ''),
+    const variants = (base.variants ??= new Map());
+    if (variants.size >= MAX_VARIANTS_PER_PROVIDER) {
+      const [oldest] = variants.keys();
+      variants.get(oldest)?.evict();
+      variants.delete(oldest);
+    }
+    const strategy = base.strategy.withParameters(parameters);
+    const variant = new TokenCacheEntry(
+      `${base.name} (${label})`,
+      strategy,
+      base.options,
+      base.safetyMarginMs,
     );
-    this.emit('refreshed', {
-      provider: entry.name,
-      expiresAt: info.expiresAt,
-      durationMs: now - startedAt,
-      background,
-    });
-    return info;
+    variants.set(label, variant);
+    return variant;
   }
 
-  /** Checks what a strategy returned; custom strategies may hand back plain objects. */
-  private normalize(entry: TokenCacheEntry, raw: unknown, now: number): TokenInfo {
-    const candidate = raw as Partial<TokenInfo> | null | undefined;
-    if (typeof candidate?.token !== 'string' || candidate.token.length === 0) {
-      throw new TokenResponseError('strategy returned no token');
-    }
-    if (typeof candidate.expiresAt !== 'number' || !Number.isFinite(candidate.expiresAt)) {
-      throw new TokenResponseError('strategy returned a token without a valid "expiresAt"');
-    }
-    if (candidate.expiresAt <= now) throw new TokenResponseError('strategy returned an expired token');
-    if (candidate instanceof TokenInfo && candidate.provider === entry.name) return candidate;
-    const init = candidate instanceof TokenInfo ? candidate.toInit() : (candidate as TokenInfo);
-    const issuedAt = typeof init.issuedAt === 'number' && Number.isFinite(init.issuedAt) ? init.issuedAt : now;
-    return new TokenInfo({ ...init, issuedAt: Math.min(issuedAt, now), provider: entry.name });
-  }
-
-  private recordFailure(entry: TokenCacheEntry, error: unknown): TokenAcquisitionError {
-    const failure = error instanceof TokenAcquisitionError ? error : new TokenAcquisitionError(entry.name, error);
-    const now = this.clock.now();
-    entry.failures++;
-    entry.consecutiveFailures++;
-    entry.lastError = failure;
-    const retryInMs = retryDelayMs(entry.consecutiveFailures, this.random);
-    entry.nextAttemptAt = now + retryInMs;
-    const serving = entry.info !== undefined && !entry.info.isExpiredAt(now);
-    this.logger.warn(
-      `${failure.message} (failure ${entry.consecutiveFailures}); retry in ${Math.round(retryInMs)} ms; ` +
-        (serving ? 'serving the cached token meanwhile' : 'no valid token cached'),
-    );
-    this.emit('refresh-failed', {
-      provider: entry.name,
-      error: failure,
-      consecutiveFailures: entry.consecutiveFailures,
-      retryInMs,
-    });
-    return failure;
-  }
-
-  private fallbackOrThrow(entry: TokenCacheEntry, error: unknown): TokenInfo {
-    const info = entry.info;
-    if (info !== undefined && !info.isExpiredAt(this.clock.now())) return this.serveFallback(entry, info);
-    throw this.noValidToken(entry, error);
-  }
-
-  private serveFallback(entry: TokenCacheEntry, info: TokenInfo): TokenInfo {
-    entry.fallbacks++;
-    this.emit('fallback-served', { provider: entry.name, expiresAt: info.expiresAt });
-    return info;
-  }
-
-  /** Every caller left without a token gets the event; the log says it once per failure episode. */
-  private noValidToken(entry: TokenCacheEntry, cause: unknown): TokenAcquisitionError {
-    const error = cause instanceof TokenAcquisitionError ? cause : new TokenAcquisitionError(entry.name, cause);
-    if (!entry.expiryReported) {
-      entry.expiryReported = true;
-      this.logger.error(`${error.message}; no valid token left, callers fail until a refresh succeeds`);
-    }
-    this.emit('expired', { provider: entry.name, error });
-    return error;
-  }
-
-  /** A token another replica stored is taken as is while it is fresh; otherwise this one refreshes. */
-  private isFreshForFleet(entry: TokenCacheEntry, info: TokenInfo): boolean {
-    const windows = planRefreshWindows(info.expiresAt, info.issuedAt, entry.safetyMarginMs, () => 0);
-    return this.clock.now() < windows.refreshAt;
+  private *allEntries(): IterableIterator<TokenCacheEntry> {
+    for (const entry of this.entries.values()) yield* entry.withVariants();
   }
 
   private evictByCacheKey(cacheKey: string): void {
-    for (const entry of this.entries.values()) {
+    for (const entry of this.allEntries()) {
       if (entry.strategy.cacheKey === cacheKey) entry.evict();
     }
   }
 
-  private async invalidateShared(cacheKey: string): Promise<void> {
+  private async invalidateShared(cacheKey: string, onlyIfToken?: string): Promise<void> {
     try {
-      await this.store.invalidate(cacheKey);
+      await this.store.invalidate(cacheKey, onlyIfToken);
     } catch (error) {
       this.logger.warn(`could not invalidate the shared token: ${(error as Error).message}`);
     }
@@ -461,14 +369,5 @@ export class TokenService implements OnApplicationShutdown {
     const entry = this.entries.get(name);
     if (entry === undefined) throw new TokenProviderNotFoundError(name);
     return entry;
-  }
-
-  /** A throwing listener is logged; it never breaks a refresh or a caller. */
-  private emit<E extends keyof TokenEventMap>(event: E, ...payload: TokenEventMap[E]): void {
-    try {
-      (this.events.emit as (event: E, ...payload: TokenEventMap[E]) => boolean)(event, ...payload);
-    } catch (error) {
-      this.logger.error(`"${String(event)}" listener threw: ${(error as Error).message}`);
-    }
   }
 }

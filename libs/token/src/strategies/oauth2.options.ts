@@ -33,8 +33,13 @@ const stringOrList = () =>
 export const oauth2ProviderSchema = providerOptionsSchema
   .extend({
     type: z.literal('oauth2'),
-    /** The token endpoint. `https`, unless loopback or `allowInsecureHttp: true`. */
+    /**
+     * The token endpoint. `https`, unless loopback or `allowInsecureHttp: true`. May hold a
+     * `{tenant}` placeholder, filled from `tenant` or per call (`getToken(name, { tenant })`).
+     */
     tokenUrl: z.url({ error: 'must be an absolute URL' }),
+    /** Fills `{tenant}` in `tokenUrl` when a call names none. */
+    tenant: nonEmptyString().optional(),
     clientId: nonEmptyString(),
     /** Required for `client_secret_basic` and `client_secret_post`. */
     clientSecret: nonEmptyString().optional(),

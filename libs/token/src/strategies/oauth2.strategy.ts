@@ -6,8 +6,8 @@ import { tokenUrlProblem } from '../http/token-endpoint-url.js';
 import { TOKEN_DEFAULTS } from '../token.constants.js';
 import { InvalidTokenOptionsError, TokenEndpointError } from '../token.errors.js';
 import type { TokenInfo } from '../token-info.js';
-import type { TokenStrategy } from '../token-strategy.interface.js';
-import { oauth2CacheKey } from './oauth2/oauth2-cache-key.js';
+import type { TokenRequestParameters, TokenStrategy } from '../token-strategy.interface.js';
+import { normalizeScopes, oauth2CacheKey } from './oauth2/oauth2-cache-key.js';
 import { OAuth2ClientAuthenticator } from './oauth2/oauth2-client-auth.js';
 import type { OAuth2ProviderConfig } from './oauth2.options.js';
 
@@ -23,6 +23,8 @@ import type { OAuth2ProviderConfig } from './oauth2.options.js';
  */
 export class OAuth2Strategy implements TokenStrategy {
   readonly cacheKey: string;
+  /** `tokenUrl` with its `{tenant}` placeholder filled; undefined while a tenant is missing. */
+  private readonly tokenUrl: string | undefined;
   private readonly authenticator: OAuth2ClientAuthenticator;
   private refreshToken?: string;
   /** Tail of the queue of `generate()` calls: a refresh token must never be spent twice. */
@@ -43,11 +45,41 @@ export class OAuth2Strategy implements TokenStrategy {
         needed,
       );
 
-    this.authenticator = new OAuth2ClientAuthenticator(config, config.tokenUrl, clock);
-    this.cacheKey = oauth2CacheKey(config);
+    this.tokenUrl = fillTenant(config.tokenUrl, config.tenant);
+    const endpoint = this.tokenUrl ?? config.tokenUrl;
+    this.authenticator = new OAuth2ClientAuthenticator(config, endpoint, clock);
+    this.cacheKey = oauth2CacheKey({ ...config, tokenUrl: endpoint });
+  }
+
+  /**
+   * The same client asking for another scope, audience, resource or tenant; a strategy with its
+   * own cache key and refresh token. Per-call values replace the configured ones.
+   */
+  withParameters(parameters: TokenRequestParameters): OAuth2Strategy {
+    const scopes = normalizeScopes(parameters.scope);
+    const resources = parameters.resource === undefined ? undefined : [parameters.resource].flat();
+    return new OAuth2Strategy(
+      {
+        ...this.config,
+        scope: scopes.length > 0 ? scopes : this.config.scope,
+        audience: parameters.audience ?? this.config.audience,
+        resource: resources ?? this.config.resource,
+        tenant: parameters.tenant ?? this.config.tenant,
+      },
+      this.clock,
+    );
   }
 
   generate(): Promise<TokenInfo> {
+    if (this.tokenUrl === undefined) {
+      return Promise.reject(
+        new InvalidTokenOptionsError(
+          'oauth2 "tenant" is required: "tokenUrl" has a {tenant} placeholder',
+          undefined,
+          'tenant',
+        ),
+      );
+    }
     if (this.config.useRefreshToken === false) return this.clientCredentialsGrant();
     return this.exclusive(() => this.refreshOrClientCredentials());
   }
@@ -96,7 +128,7 @@ export class OAuth2Strategy implements TokenStrategy {
     for (const [name, value] of Object.entries(auth.params)) params.set(name, value);
     const redact = createRedactor([...auth.secrets, ...requestSecrets]);
     const response = await postTokenRequest({
-      url: this.config.tokenUrl,
+      url: this.tokenUrl!,
       form: params,
       headers: auth.headers,
       timeoutMs: this.config.timeoutMs ?? TOKEN_DEFAULTS.requestTimeoutMs,
@@ -122,6 +154,22 @@ export class OAuth2Strategy implements TokenStrategy {
       release();
     }
   }
+}
+
+/** `{tenant}` in the URL (as written or as the URL parser encodes it) replaced by the tenant. */
+function fillTenant(tokenUrl: string, tenant: string | undefined): string | undefined {
+  const placeholder = /\{tenant\}|%7Btenant%7D/gi;
+  if (!placeholder.test(tokenUrl)) {
+    if (tenant !== undefined) {
+      throw new InvalidTokenOptionsError(
+        'oauth2 "tenant" needs a {tenant} placeholder in "tokenUrl"',
+        undefined,
+        'tenant',
+      );
+    }
+    return tokenUrl;
+  }
+  return tenant === undefined ? undefined : tokenUrl.replace(placeholder, encodeURIComponent(tenant));
 }
 
 function refreshTokenOf(info: TokenInfo): string | undefined {

@@ -1,0 +1,186 @@
+import type { Logger } from '@nestjs/common';
+import type { Clock } from './clock.js';
+import type { TokenStore } from './stores/token-store.interface.js';
+import { TokenAcquisitionError, TokenResponseError } from './token.errors.js';
+import type { TokenEventMap, TokenEvents } from './token.events.js';
+import type { TokenCacheEntry } from './token-cache-entry.js';
+import type { FreshnessTimer } from './token-freshness.timer.js';
+import { TokenInfo } from './token-info.js';
+import { planRefreshWindows, retryDelayMs } from './token-refresh.policy.js';
+
+const noop = () => {};
+
+export interface TokenRefresherDeps {
+  clock: Clock;
+  store: TokenStore;
+  random: () => number;
+  logger: Logger;
+  events: TokenEvents;
+  freshness: FreshnessTimer;
+}
+
+/**
+ * Runs refreshes: one at a time per entry, shared by every caller; stores the result with its
+ * refresh windows; counts, logs and announces successes, failures and fallbacks. Knows nothing of
+ * who asked or why: `TokenService` decides when to call it.
+ */
+export class TokenRefresher {
+  constructor(private readonly deps: TokenRefresherDeps) {}
+
+  /** Starts a refresh behind the callers unless one runs or the backoff after a failure has not passed. */
+  inBackground(entry: TokenCacheEntry, now: number): Promise<TokenInfo> | undefined {
+    if (entry.inflight !== undefined) return entry.inflight;
+    if (now < entry.nextAttemptAt) return undefined;
+    return this.start(entry, true);
+  }
+
+  /**
+   * The single refresh of an entry; callers that arrive while it runs get the same promise.
+   * `replacing` is the token a forced refresh must not take back from the shared store.
+   */
+  start(entry: TokenCacheEntry, background: boolean, replacing?: string): Promise<TokenInfo> {
+    if (entry.inflight !== undefined) return entry.inflight;
+    const { clock, store } = this.deps;
+    const generation = entry.generation;
+    const startedAt = clock.now();
+    const generate = () => entry.strategy.generate();
+    const isUsable = (info: TokenInfo) => info.token !== replacing && this.isFreshForFleet(entry, info);
+    const pending: Promise<TokenInfo> = Promise.resolve()
+      .then(() => store.obtain(entry.strategy.cacheKey, generate, isUsable))
+      .then((raw) => this.accept(entry, raw, generation, startedAt, background))
+      .catch((error: unknown) => {
+        throw this.recordFailure(entry, error);
+      })
+      .finally(() => {
+        if (entry.inflight === pending) entry.inflight = undefined;
+      });
+    entry.inflight = pending;
+    entry.inflightInBackground = background;
+    pending.catch(noop); // a background refresh has no caller to observe its failure
+    return pending;
+  }
+
+  /** After a failed refresh: the still-valid cached token, or the error for callers left without one. */
+  fallbackOrThrow(entry: TokenCacheEntry, error: unknown): TokenInfo {
+    const info = entry.info;
+    if (info !== undefined && !info.isExpiredAt(this.deps.clock.now()))
+      return this.serveFallback(entry, info);
+    throw this.noValidToken(entry, error);
+  }
+
+  serveFallback(entry: TokenCacheEntry, info: TokenInfo): TokenInfo {
+    entry.fallbacks++;
+    this.emit('fallback-served', { provider: entry.name, expiresAt: info.expiresAt });
+    return info;
+  }
+
+  /** Every caller left without a token gets the event; the log says it once per failure episode. */
+  noValidToken(entry: TokenCacheEntry, cause: unknown): TokenAcquisitionError {
+    const error =
+      cause instanceof TokenAcquisitionError ? cause : new TokenAcquisitionError(entry.name, cause);
+    if (!entry.expiryReported) {
+      entry.expiryReported = true;
+      this.deps.logger.error(`${error.message}; no valid token left, callers fail until a refresh succeeds`);
+    }
+    this.emit('expired', { provider: entry.name, error });
+    return error;
+  }
+
+  private accept(
+    entry: TokenCacheEntry,
+    raw: unknown,
+    generation: number,
+    startedAt: number,
+    background: boolean,
+  ): TokenInfo {
+    const { clock, random, logger, freshness } = this.deps;
+    const now = clock.now();
+    const info = normalizeTokenInfo(entry.name, raw, now);
+    if (generation === entry.generation) {
+      let windows = planRefreshWindows(info.expiresAt, info.issuedAt, entry.safetyMarginMs, random);
+      // A token that arrives already due (an issuer handing back an old token) is planned from now,
+      // so it is used for half of what is left instead of triggering a refresh on every call.
+      if (windows.refreshAt <= now)
+        windows = planRefreshWindows(info.expiresAt, now, entry.safetyMarginMs, random);
+      entry.info = info;
+      entry.resolved = Promise.resolve(info);
+      entry.refreshAt = windows.refreshAt;
+      entry.mustRefreshAt = windows.mustRefreshAt;
+      freshness.track(entry, now);
+    }
+    const failuresBefore = entry.consecutiveFailures;
+    entry.refreshes++;
+    entry.consecutiveFailures = 0;
+    entry.nextAttemptAt = 0;
+    entry.lastError = undefined;
+    entry.expiryReported = false;
+    entry.lastRefreshAt = now;
+    entry.lastRefreshDurationMs = now - startedAt;
+    logger.log(
+      `token provider "${entry.name}": new token, expires in ${Math.round((info.expiresAt - now) / 1000)} s` +
+        (background ? ' (background refresh)' : '') +
+        (failuresBefore > 0 ? `; recovered after ${failuresBefore} failed attempts` : ''),
+    );
+    this.emit('refreshed', {
+      provider: entry.name,
+      expiresAt: info.expiresAt,
+      durationMs: now - startedAt,
+      background,
+    });
+    return info;
+  }
+
+  private recordFailure(entry: TokenCacheEntry, error: unknown): TokenAcquisitionError {
+    const failure =
+      error instanceof TokenAcquisitionError ? error : new TokenAcquisitionError(entry.name, error);
+    const now = this.deps.clock.now();
+    entry.failures++;
+    entry.consecutiveFailures++;
+    entry.lastError = failure;
+    const retryInMs = retryDelayMs(entry.consecutiveFailures, this.deps.random);
+    entry.nextAttemptAt = now + retryInMs;
+    const serving = entry.info !== undefined && !entry.info.isExpiredAt(now);
+    this.deps.logger.warn(
+      `${failure.message} (failure ${entry.consecutiveFailures}); retry in ${Math.round(retryInMs)} ms; ` +
+        (serving ? 'serving the cached token meanwhile' : 'no valid token cached'),
+    );
+    this.emit('refresh-failed', {
+      provider: entry.name,
+      error: failure,
+      consecutiveFailures: entry.consecutiveFailures,
+      retryInMs,
+    });
+    return failure;
+  }
+
+  /** A token another replica stored is taken as is while it is fresh; otherwise this one refreshes. */
+  private isFreshForFleet(entry: TokenCacheEntry, info: TokenInfo): boolean {
+    const windows = planRefreshWindows(info.expiresAt, info.issuedAt, entry.safetyMarginMs, () => 0);
+    return this.deps.clock.now() < windows.refreshAt;
+  }
+
+  /** A throwing listener is logged; it never breaks a refresh or a caller. */
+  private emit<E extends keyof TokenEventMap>(event: E, ...payload: TokenEventMap[E]): void {
+    try {
+      (this.deps.events.emit as (event: E, ...payload: TokenEventMap[E]) => boolean)(event, ...payload);
+    } catch (error) {
+      this.deps.logger.error(`"${String(event)}" listener threw: ${(error as Error).message}`);
+    }
+  }
+}
+
+/** Checks what a strategy returned; custom strategies may hand back plain objects. */
+export function normalizeTokenInfo(provider: string, raw: unknown, now: number): TokenInfo {
+  const candidate = raw as Partial<TokenInfo> | null | undefined;
+  if (typeof candidate?.token !== 'string' || candidate.token.length === 0) {
+    throw new TokenResponseError('strategy returned no token');
+  }
+  if (typeof candidate.expiresAt !== 'number' || !Number.isFinite(candidate.expiresAt)) {
+    throw new TokenResponseError('strategy returned a token without a valid "expiresAt"');
+  }
+  if (candidate.expiresAt <= now) throw new TokenResponseError('strategy returned an expired token');
+  if (candidate instanceof TokenInfo && candidate.provider === provider) return candidate;
+  const init = candidate instanceof TokenInfo ? candidate.toInit() : (candidate as TokenInfo);
+  const issuedAt = typeof init.issuedAt === 'number' && Number.isFinite(init.issuedAt) ? init.issuedAt : now;
+  return new TokenInfo({ ...init, issuedAt: Math.min(issuedAt, now), provider });
+}
