@@ -24,7 +24,12 @@ export default {
     '^@app/token/(.*)$': '<rootDir>/libs/token/src/$1',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
-  collectCoverageFrom: ['libs/token/src/**/*.ts', '!libs/token/src/**/*.spec.ts', '!libs/token/src/testing/**', '!libs/token/src/index.ts'],
+  collectCoverageFrom: [
+    'libs/token/src/**/*.ts',
+    '!libs/token/src/**/*.spec.ts',
+    '!libs/token/src/testing/**',
+    '!libs/token/src/index.ts',
+  ],
   coverageDirectory: 'coverage',
   coverageReporters: ['text-summary', 'lcov'],
   coverageThreshold: { global: { lines: 80, statements: 80, functions: 80, branches: 70 } },

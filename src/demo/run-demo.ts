@@ -62,7 +62,9 @@ export async function runDemo(
     );
     // 2. Steady traffic: every call is served from memory.
     for (let wave = 0; wave < WARM_CALLS / 1_000; wave++) {
-      await Promise.all(Array.from({ length: 1_000 }, (_, i) => tokens.getToken(i % 2 ? 'kling' : 'partner')));
+      await Promise.all(
+        Array.from({ length: 1_000 }, (_, i) => tokens.getToken(i % 2 ? 'kling' : 'partner')),
+      );
     }
 
     // 3. A @UseToken('kling') client: the interceptor attaches the JWT to every request.

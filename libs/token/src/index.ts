@@ -9,7 +9,12 @@ export * from './http/token-request-authorizer.js';
 export * from './http/use-token.decorator.js';
 export * from './provider-options.schema.js';
 export * from './stores/memory-token.store.js';
-export { REDIS_STORE_DEFAULTS, redisStoreOptionsSchema, type RedisStoreOptions, type TokenEncryptionKey } from './stores/redis-store.options.js';
+export {
+  REDIS_STORE_DEFAULTS,
+  redisStoreOptionsSchema,
+  type RedisStoreOptions,
+  type TokenEncryptionKey,
+} from './stores/redis-store.options.js';
 export * from './stores/token-store.interface.js';
 export * from './strategies/custom.options.js';
 export * from './strategies/jwt.options.js';
@@ -33,3 +38,5 @@ export * from './token-refresh.policy.js';
 export * from './token-refresh.scheduler.js';
 export * from './token-stats.js';
 export * from './token-strategy.interface.js';
+export * from './metrics/token-metrics.opentelemetry.js';
+export * from './metrics/token-metrics.snapshot.js';

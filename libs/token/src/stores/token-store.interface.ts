@@ -12,7 +12,11 @@ export interface TokenStore {
    * otherwise the result of `generate()`, which the store runs at most once at a time for the whole fleet
    * and then shares. A store that cannot reach its backend must still call `generate()`.
    */
-  obtain(key: string, generate: () => Promise<TokenInfo>, isUsable: (info: TokenInfo) => boolean): Promise<TokenInfo>;
+  obtain(
+    key: string,
+    generate: () => Promise<TokenInfo>,
+    isUsable: (info: TokenInfo) => boolean,
+  ): Promise<TokenInfo>;
   /**
    * Drops `key` from the shared tier and tells every replica to drop it too. With `onlyIfToken` (the
    * token an API just rejected), the shared entry is dropped only while it still holds that token.
