@@ -13,20 +13,12 @@ import type { TokenInfo } from '../libs/token/src/token-info.js';
 import { startAssertionEndpoint, type AssertionEndpoint } from './support/oauth2-assertion-endpoint.js';
 import { errorRenderings } from './support/oauth2-loopback-server.js';
 import { startReferenceServer, type ReferenceServer } from './support/oauth2-reference-server.js';
+import { rejection } from './support/rejection.js';
 
 // That server compares secrets without form-decoding Basic credentials, so these use only characters
 // form encoding leaves alone; the unit specs prove the §2.3.1 encoding of the others.
 const SECRET = 'Cc-e2e-SECRET-canary.4b7f_x';
 const REFRESHING_SECRET = 'Rr-e2e-SECRET-canary.91aa_y';
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected a rejection');
-}
 
 async function callResource(
   server: ReferenceServer,

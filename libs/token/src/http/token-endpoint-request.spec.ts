@@ -7,6 +7,7 @@ import {
 } from '../../../../test/support/oauth2-loopback-server.js';
 import { TokenRequestError } from '../token.errors.js';
 import { postTokenRequest, type TokenEndpointRequest } from './token-endpoint-request.js';
+import { rejection } from '../../../../test/support/rejection.js';
 
 let server: LoopbackServer | undefined;
 afterEach(async () => {
@@ -22,15 +23,6 @@ const request = (url: string, overrides: Partial<TokenEndpointRequest> = {}): Pr
     maxResponseBytes: 1024,
     ...overrides,
   });
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('postTokenRequest', () => {
   it('POSTs a form with the given headers and returns status, content-type and body', async () => {

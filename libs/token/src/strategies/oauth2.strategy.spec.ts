@@ -18,6 +18,7 @@ import {
 } from '../token.errors.js';
 import { oauth2CacheKey } from './oauth2/oauth2-cache-key.js';
 import { OAuth2Strategy } from './oauth2.strategy.js';
+import { rejection } from '../../../../test/support/rejection.js';
 
 /** Distinctive, with characters that form encoding changes, so every encoding of it is exercised. */
 const SECRET = 'Sx~9f3:Q+z/SECRET%é leak-canary';
@@ -39,15 +40,6 @@ const strategy = (extra: Partial<ConstructorParameters<typeof OAuth2Strategy>[0]
     { tokenUrl: server.tokenUrl, clientId: 'svc client', clientSecret: SECRET, ...extra },
     clock,
   );
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected a rejection');
-}
 
 /** A §6-following stub: issues and rotates refresh tokens, refuses any it has seen spent. */
 function refreshingEndpoint(options: { rotate?: boolean } = {}) {
