@@ -87,6 +87,28 @@ describe('TokenModule', () => {
     await moduleRef.close();
   });
 
+  it('tokenConfigFromEnv converts only numeric and boolean options: ids and secrets stay strings', () => {
+    const config = tokenConfigFromEnv({
+      TOKEN__PROVIDERS__P__TYPE: 'oauth2',
+      TOKEN__PROVIDERS__P__CLIENT_ID: '0012345',
+      TOKEN__PROVIDERS__P__CLIENT_SECRET: '123456',
+      TOKEN__PROVIDERS__P__TIMEOUT_MS: '5000',
+      TOKEN__PROVIDERS__P__ALLOW_INSECURE_HTTP: 'true',
+      TOKEN__PROVIDERS__P__SCOPE: '["a","b"]',
+      TOKEN__REDIS__PASSWORD: '123456',
+      TOKEN__REDIS__PORT: '6380',
+    }) as { providers: { p: Record<string, unknown> }; redis: Record<string, unknown> };
+    expect(config.providers.p).toEqual({
+      type: 'oauth2',
+      clientId: '0012345',
+      clientSecret: '123456',
+      timeoutMs: 5000,
+      allowInsecureHttp: true,
+      scope: ['a', 'b'],
+    });
+    expect(config.redis).toEqual({ password: '123456', port: 6380 });
+  });
+
   it('forRootAsync takes the options from a factory with injected dependencies', async () => {
     const moduleRef = await Test.createTestingModule({
       imports: [

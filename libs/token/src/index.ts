@@ -28,6 +28,7 @@ export * from './token.constants.js';
 export * from './token.errors.js';
 export * from './token.events.js';
 export { TOKEN_MODULE_OPTIONS } from './token.module-definition.js';
+export type { TokenModuleAsyncOptions } from './token.module.js';
 export * from './token.module.js';
 export * from './token.options.js';
 export * from './token.service.js';

@@ -22,6 +22,8 @@ export class TokenCacheEntry {
   fresh = false;
   /** Inside the margin after here: callers wait for the refresh. */
   mustRefreshAt = -Infinity;
+  /** Half the token's lifetime: the sweep never refreshes it before this. */
+  halfLifeAt = -Infinity;
   inflight: Promise<TokenInfo> | undefined = undefined;
   /** The in-flight refresh was started behind callers (sweep or should-refresh), not by a waiting caller. */
   inflightInBackground = false;
@@ -46,6 +48,8 @@ export class TokenCacheEntry {
 
   /** Per-call variants (another scope, tenant…) by their label; created on first use. */
   variants: Map<string, TokenCacheEntry> | undefined = undefined;
+  /** A variant with a valid token had to be dropped; logged once. */
+  variantsOverflowed = false;
 
   constructor(
     readonly name: string,
@@ -60,12 +64,20 @@ export class TokenCacheEntry {
     if (this.variants !== undefined) yield* this.variants.values();
   }
 
+  /**
+   * Forgets the token. A refresh already under way is let go too: its callers still get its result,
+   * but a caller arriving after the eviction starts a new one, so it cannot be handed the token that
+   * was just evicted (e.g. one an API rejected with 401).
+   */
   evict(): void {
     this.fresh = false;
     this.info = undefined;
     this.resolved = undefined;
     this.refreshAt = -Infinity;
     this.mustRefreshAt = -Infinity;
+    this.halfLifeAt = -Infinity;
+    this.inflight = undefined;
+    this.inflightInBackground = false;
     this.generation++;
   }
 }

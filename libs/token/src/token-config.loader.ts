@@ -25,8 +25,10 @@ export function resolveTokenConfig(options: TokenModuleOptions, config?: ConfigS
  * Reads a `token` configuration from environment variables, so a provider is added without code:
  * `TOKEN__PROVIDERS__KLING__TYPE=jwt`, `TOKEN__PROVIDERS__KLING__ACCESS_KEY=…` →
  * `{ providers: { kling: { type: 'jwt', accessKey: '…' } } }`. Segments are separated by `__`
- * and turned into camelCase; `true`/`false` and numbers are converted; a value starting with `[`
- * or `{` is parsed as JSON (e.g. `baseUrls`).
+ * and turned into camelCase. Only numeric options (names ending in `Ms`, `Seconds`, `Bytes`, and
+ * `port`, `db`) become numbers and only boolean options become booleans, so an id like `0012345` or
+ * a password like `123456` stays a string; a value starting with `[` or `{` is parsed as JSON
+ * (e.g. `baseUrls`, `encryptionKeys`).
  *
  * @publicApi
  * @example
@@ -50,7 +52,8 @@ export function tokenConfigFromEnv(
       node[key] ??= {};
       node = node[key] as Record<string, unknown>;
     }
-    node[keys[keys.length - 1]] = convert(raw);
+    const key = keys[keys.length - 1];
+    node[key] = convert(raw, key);
   }
   return root;
 }
@@ -59,11 +62,14 @@ function camelCase(segment: string): string {
   return segment.toLowerCase().replace(/_([a-z0-9])/g, (_match, letter: string) => letter.toUpperCase());
 }
 
-function convert(raw: string): unknown {
+/** Options whose values are numbers or booleans; everything else stays a string. */
+const NUMERIC_OPTION = /(Ms|Seconds|Bytes)$|^(port|db)$/;
+const BOOLEAN_OPTIONS = new Set(['enabled', 'strictOrigin', 'allowInsecureHttp', 'useRefreshToken', 'tls']);
+
+function convert(raw: string, key: string): unknown {
   const value = raw.trim();
-  if (value === 'true') return true;
-  if (value === 'false') return false;
-  if (/^-?\d+(\.\d+)?$/.test(value)) return Number(value);
+  if (BOOLEAN_OPTIONS.has(key) && (value === 'true' || value === 'false')) return value === 'true';
+  if (NUMERIC_OPTION.test(key) && /^-?\d+(\.\d+)?$/.test(value)) return Number(value);
   if (value.startsWith('[') || value.startsWith('{')) {
     try {
       return JSON.parse(value);

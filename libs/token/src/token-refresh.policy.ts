@@ -16,6 +16,8 @@ export interface RefreshWindows {
   /** After this instant the token is inside its margin: must refresh (callers wait). */
   mustRefreshAt: number;
   expiresAt: number;
+  /** Half the lifetime planned from: nothing refreshes the token earlier, the sweep included. */
+  halfLifeAt: number;
   /** The margin in force for this token, after the lifetime cap. */
   marginMs: number;
 }
@@ -43,7 +45,8 @@ export function planRefreshWindows(
   const mustRefreshAt = expiresAt - marginMs;
   const jitterMs = random() * marginMs * REFRESH_JITTER_FRACTION_OF_MARGIN;
   const refreshAt = Math.min(mustRefreshAt, expiresAt - 2 * marginMs + jitterMs);
-  return { refreshAt, mustRefreshAt, expiresAt, marginMs };
+  const halfLifeAt = receivedAt + (expiresAt - receivedAt) / 2;
+  return { refreshAt, mustRefreshAt, expiresAt, halfLifeAt, marginMs };
 }
 
 /**

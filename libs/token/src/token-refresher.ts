@@ -1,7 +1,7 @@
 import type { Logger } from '@nestjs/common';
 import type { Clock } from './clock.js';
 import type { TokenStore } from './stores/token-store.interface.js';
-import { TokenAcquisitionError, TokenResponseError } from './token.errors.js';
+import { TokenAcquisitionError, TokenRequestError, TokenResponseError } from './token.errors.js';
 import type { TokenEventMap, TokenEvents } from './token.events.js';
 import type { TokenCacheEntry } from './token-cache-entry.js';
 import type { FreshnessTimer } from './token-freshness.timer.js';
@@ -17,6 +17,8 @@ export interface TokenRefresherDeps {
   logger: Logger;
   events: TokenEvents;
   freshness: FreshnessTimer;
+  /** Longest a strategy's `generate()` may take. */
+  refreshTimeoutMs: number;
 }
 
 /**
@@ -43,13 +45,24 @@ export class TokenRefresher {
     const { clock, store } = this.deps;
     const generation = entry.generation;
     const startedAt = clock.now();
-    const generate = () => entry.strategy.generate();
+    // Normalised before a shared store sees it, and bounded: a strategy that never answers must not
+    // hold its callers, the sweep or shutdown forever.
+    const generate = async () =>
+      normalizeTokenInfo(
+        entry.name,
+        await withTimeout(entry.strategy.generate(), this.deps.refreshTimeoutMs),
+        clock.now(),
+      );
     const isUsable = (info: TokenInfo) => info.token !== replacing && this.isFreshForFleet(entry, info);
     const pending: Promise<TokenInfo> = Promise.resolve()
       .then(() => store.obtain(entry.strategy.cacheKey, generate, isUsable))
       .then((raw) => this.accept(entry, raw, generation, startedAt, background))
       .catch((error: unknown) => {
-        throw this.recordFailure(entry, error);
+        throw generation === entry.generation
+          ? this.recordFailure(entry, error)
+          : error instanceof TokenAcquisitionError
+            ? error
+            : new TokenAcquisitionError(entry.name, error);
       })
       .finally(() => {
         if (entry.inflight === pending) entry.inflight = undefined;
@@ -96,18 +109,19 @@ export class TokenRefresher {
     const { clock, random, logger, freshness } = this.deps;
     const now = clock.now();
     const info = normalizeTokenInfo(entry.name, raw, now);
-    if (generation === entry.generation) {
-      let windows = planRefreshWindows(info.expiresAt, info.issuedAt, entry.safetyMarginMs, random);
-      // A token that arrives already due (an issuer handing back an old token) is planned from now,
-      // so it is used for half of what is left instead of triggering a refresh on every call.
-      if (windows.refreshAt <= now)
-        windows = planRefreshWindows(info.expiresAt, now, entry.safetyMarginMs, random);
-      entry.info = info;
-      entry.resolved = Promise.resolve(info);
-      entry.refreshAt = windows.refreshAt;
-      entry.mustRefreshAt = windows.mustRefreshAt;
-      freshness.track(entry, now);
-    }
+    // Evicted while it ran: its callers get the token, but it is not stored, counted or announced.
+    if (generation !== entry.generation) return info;
+    let windows = planRefreshWindows(info.expiresAt, info.issuedAt, entry.safetyMarginMs, random);
+    // A token that arrives already due (an issuer handing back an old token) is planned from now,
+    // so it is used for half of what is left instead of triggering a refresh on every call.
+    if (windows.refreshAt <= now)
+      windows = planRefreshWindows(info.expiresAt, now, entry.safetyMarginMs, random);
+    entry.info = info;
+    entry.resolved = Promise.resolve(info);
+    entry.refreshAt = windows.refreshAt;
+    entry.mustRefreshAt = windows.mustRefreshAt;
+    entry.halfLifeAt = windows.halfLifeAt;
+    freshness.track(entry, now);
     const failuresBefore = entry.consecutiveFailures;
     entry.refreshes++;
     entry.consecutiveFailures = 0;
@@ -183,4 +197,17 @@ export function normalizeTokenInfo(provider: string, raw: unknown, now: number):
   const init = candidate instanceof TokenInfo ? candidate.toInit() : (candidate as TokenInfo);
   const issuedAt = typeof init.issuedAt === 'number' && Number.isFinite(init.issuedAt) ? init.issuedAt : now;
   return new TokenInfo({ ...init, issuedAt: Math.min(issuedAt, now), provider });
+}
+
+/** The promise, or a `TokenRequestError` once `timeoutMs` has passed; the timer never keeps the process alive. */
+function withTimeout<T>(promise: Promise<T>, timeoutMs: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(
+      () => reject(new TokenRequestError(`the strategy did not answer within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
+    timer.unref();
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

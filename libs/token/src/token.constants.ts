@@ -14,6 +14,12 @@ export const TOKEN_DEFAULTS = {
   jwtNotBeforeSkewSeconds: 5,
   /** Token endpoint request timeout. */
   requestTimeoutMs: 10_000,
+  /** Longest a strategy's `generate()` may take before the refresh counts as failed (custom ones too). */
+  refreshTimeoutMs: 30_000,
+  /** Longest shutdown waits for refreshes in flight. */
+  shutdownTimeoutMs: 5_000,
+  /** Per-call variants (scope, tenant…) kept per provider. */
+  maxVariantsPerProvider: 100,
   /** Largest token endpoint response body read before giving up. */
   maxResponseBytes: 64 * 1024,
   /** Cron expression of the preemptive refresh sweep (every 30 s). */

@@ -8,8 +8,12 @@ import { TOKEN_CLOCK } from './token.constants.js';
 import {
   ConfigurableTokenModule,
   TOKEN_MODULE_OPTIONS,
+  TOKEN_MODULE_ASYNC_OPTIONS_TYPE,
   TOKEN_MODULE_OPTIONS_TYPE,
 } from './token.module-definition.js';
+
+/** What `TokenModule.forRootAsync` takes: `imports`, `inject`, `useFactory` (or `useClass`/`useExisting`), `isGlobal`. */
+export type TokenModuleAsyncOptions = typeof TOKEN_MODULE_ASYNC_OPTIONS_TYPE;
 import type { TokenModuleOptions } from './token.options.js';
 import { TokenService } from './token.service.js';
 import { TokenEventEmitterBridge } from './token-event-emitter.bridge.js';
@@ -21,6 +25,8 @@ import { TokenMetadataAccessor } from './http/token-metadata.accessor.js';
 import { TokenRequestAuthorizer } from './http/token-request-authorizer.js';
 import { resolveTokenConfig, type ResolvedTokenConfig } from './token-config.loader.js';
 import { createStrategy, providerOptionsOf } from './token-strategy.factory.js';
+import type { ProviderOptions } from './provider-options.schema.js';
+import type { TokenStrategy } from './token-strategy.interface.js';
 
 /** The validated configuration in force, for the module's own parts (scheduler, HTTP, store). */
 export const TOKEN_RESOLVED_CONFIG = Symbol('TOKEN_RESOLVED_CONFIG');
@@ -49,18 +55,31 @@ const tokenServiceProvider: Provider = {
     clock: typeof systemClock,
     moduleRef: ModuleRef,
   ) => {
-    const store = await createTokenStore(options.store, config, options.redisClient);
-    const service = new TokenService({ clock, store, safetyMarginMs: config.safetyMarginMs });
     if (config.providers === undefined) {
       new Logger('TokenModule').warn(
         'no token providers configured: pass `providers` or put them in the ConfigService "token" namespace ' +
           '(ConfigModule.forRoot({ isGlobal: true }))',
       );
     }
+    // Strategies first: one that fails to build must not leave a store connection open behind it.
+    const strategies: Array<[string, TokenStrategy, ProviderOptions]> = [];
     for (const [name, providerConfig] of Object.entries(config.providers ?? {})) {
-      const strategy = await createStrategy(name, providerConfig, moduleRef, clock);
-      service.register(name, strategy, providerOptionsOf(providerConfig));
+      strategies.push([
+        name,
+        await createStrategy(name, providerConfig, moduleRef, clock),
+        providerOptionsOf(providerConfig),
+      ]);
     }
+    const store = await createTokenStore(options.store, config, options.redisClient);
+    const service = new TokenService({
+      clock,
+      store,
+      safetyMarginMs: config.safetyMarginMs,
+      refreshTimeoutMs: config.refreshTimeoutMs,
+      maxVariantsPerProvider: config.maxVariantsPerProvider,
+    });
+    for (const [name, strategy, providerOptions] of strategies)
+      service.register(name, strategy, providerOptions);
     return service;
   },
 };

@@ -32,6 +32,10 @@ export const tokenConfigSchema = z.strictObject({
   providers: z.record(z.string().min(1), providerConfigSchema).optional(),
   /** Default margin of every provider. Default 300 000 ms. */
   safetyMarginMs: z.number().int().nonnegative().optional(),
+  /** Longest a strategy's `generate()` may take before the refresh fails. Default 30 000 ms. */
+  refreshTimeoutMs: z.number().int().positive().optional(),
+  /** Per-call variants (scope, tenant…) kept per provider, least recently used dropped first. Default 100. */
+  maxVariantsPerProvider: z.number().int().positive().optional(),
   /** The preemptive refresh sweep. */
   refresh: z
     .strictObject({

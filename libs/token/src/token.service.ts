@@ -33,6 +33,10 @@ export interface TokenServiceSettings {
   safetyMarginMs?: number;
   /** Source of jitter; default `Math.random`. */
   random?: () => number;
+  /** Longest a strategy's `generate()` may take before the refresh fails. Default 30 000 ms. */
+  refreshTimeoutMs?: number;
+  /** Per-call variants (scope, tenant…) kept per provider, least recently used dropped first. Default 100. */
+  maxVariantsPerProvider?: number;
 }
 
 /** Injection token of {@link TokenServiceSettings}. */
@@ -58,8 +62,6 @@ export interface InvalidateOptions {
 /** A cache hit reads the clock once in this many calls (a power of two), whatever the timer does. */
 const FRESHNESS_CHECK_INTERVAL = 128;
 const FRESHNESS_CHECK_MASK = FRESHNESS_CHECK_INTERVAL - 1;
-/** Per-call variants kept per provider; the oldest is dropped beyond this. */
-const MAX_VARIANTS_PER_PROVIDER = 100;
 
 /**
  * Caches tokens per provider and refreshes them: at most one refresh in flight per provider, shared
@@ -80,6 +82,7 @@ export class TokenService implements OnApplicationShutdown {
   private readonly clock: Clock;
   private readonly store: TokenStore;
   private readonly safetyMarginMs: number;
+  private readonly maxVariantsPerProvider: number;
   private readonly freshness: FreshnessTimer;
   private readonly refresher: TokenRefresher;
 
@@ -87,6 +90,7 @@ export class TokenService implements OnApplicationShutdown {
     this.clock = settings.clock ?? systemClock;
     this.store = settings.store ?? new MemoryTokenStore();
     this.safetyMarginMs = settings.safetyMarginMs ?? TOKEN_DEFAULTS.safetyMarginMs;
+    this.maxVariantsPerProvider = settings.maxVariantsPerProvider ?? TOKEN_DEFAULTS.maxVariantsPerProvider;
     this.freshness = new FreshnessTimer(this.clock, () => this.allEntries());
     this.refresher = new TokenRefresher({
       clock: this.clock,
@@ -95,6 +99,7 @@ export class TokenService implements OnApplicationShutdown {
       logger: this.logger,
       events: this.events,
       freshness: this.freshness,
+      refreshTimeoutMs: settings.refreshTimeoutMs ?? TOKEN_DEFAULTS.refreshTimeoutMs,
     });
     this.store.onInvalidate((key) => this.evictByCacheKey(key));
   }
@@ -246,7 +251,9 @@ export class TokenService implements OnApplicationShutdown {
     for (const entry of this.allEntries()) {
       if (entry.info === undefined) continue;
       const dueBy = now + horizonMs + (entry.lastRefreshDurationMs ?? 0);
-      if (now >= entry.refreshAt || dueBy > entry.mustRefreshAt) {
+      // Early, but never before half its life: a token shorter than the sweep interval is left to
+      // its callers' background refresh instead of being replaced just after it arrived.
+      if (now >= entry.refreshAt || (now >= entry.halfLifeAt && dueBy > entry.mustRefreshAt)) {
         const pending = this.refresher.inBackground(entry, now);
         if (pending !== undefined) started.push(pending);
       }
@@ -254,10 +261,19 @@ export class TokenService implements OnApplicationShutdown {
     return started;
   }
 
+  /** Lets refreshes in flight settle (at most `shutdownTimeoutMs`), then closes the store. */
   async onApplicationShutdown(): Promise<void> {
     this.freshness.stop();
     const inflight = [...this.allEntries()].map((entry) => entry.inflight).filter((p) => p !== undefined);
-    await Promise.allSettled(inflight);
+    if (inflight.length > 0) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const deadline = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, TOKEN_DEFAULTS.shutdownTimeoutMs);
+        timer.unref();
+      });
+      await Promise.race([Promise.allSettled(inflight), deadline]);
+      clearTimeout(timer);
+    }
     await this.store.close();
   }
 
@@ -321,8 +337,14 @@ export class TokenService implements OnApplicationShutdown {
     if (parameters === undefined) return base;
     const label = describeRequestParameters(parameters);
     if (label === '') return base;
-    const existing = base.variants?.get(label);
-    if (existing !== undefined) return existing;
+    const variants = (base.variants ??= new Map());
+    const existing = variants.get(label);
+    if (existing !== undefined) {
+      // Map order is use order: the least recently used variant is the first key.
+      variants.delete(label);
+      variants.set(label, existing);
+      return existing;
+    }
     if (base.strategy.withParameters === undefined) {
       throw new InvalidTokenOptionsError(
         `token provider "${base.name}" takes no per-call scope, audience, resource or tenant`,
@@ -330,12 +352,7 @@ export class TokenService implements OnApplicationShutdown {
         'parameters',
       );
     }
-    const variants = (base.variants ??= new Map());
-    if (variants.size >= MAX_VARIANTS_PER_PROVIDER) {
-      const [oldest] = variants.keys();
-      variants.get(oldest)?.evict();
-      variants.delete(oldest);
-    }
+    if (variants.size >= this.maxVariantsPerProvider) this.dropLeastRecentlyUsed(base, variants);
     const strategy = base.strategy.withParameters(parameters);
     const variant = new TokenCacheEntry(
       `${base.name} (${label})`,
@@ -345,6 +362,23 @@ export class TokenService implements OnApplicationShutdown {
     );
     variants.set(label, variant);
     return variant;
+  }
+
+  private dropLeastRecentlyUsed(base: TokenCacheEntry, variants: Map<string, TokenCacheEntry>): void {
+    const [label, variant] = variants.entries().next().value!;
+    if (
+      variant.info !== undefined &&
+      !variant.info.isExpiredAt(this.clock.now()) &&
+      !base.variantsOverflowed
+    ) {
+      base.variantsOverflowed = true;
+      this.logger.warn(
+        `token provider "${base.name}": more than ${this.maxVariantsPerProvider} per-call variants in use; ` +
+          'dropping the least recently used (raise maxVariantsPerProvider, or register a provider per tenant)',
+      );
+    }
+    variant.evict();
+    variants.delete(label);
   }
 
   private *allEntries(): IterableIterator<TokenCacheEntry> {

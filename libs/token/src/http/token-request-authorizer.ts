@@ -27,6 +27,7 @@ export class TokenRequestAuthorizer {
    */
   async tokenFor(provider: string, url: URL | undefined): Promise<TokenInfo | undefined> {
     const options = this.tokenService.getProviderOptions(provider);
+    if (options.baseUrls === undefined || options.baseUrls.length === 0) this.warnUnbound(provider);
     const verdict = checkTokenOrigin(url, options);
     if (!verdict.allowed) {
       if (options.strictOrigin === true) throw new TokenOriginError(provider, verdict.origin, verdict.reason);
@@ -45,6 +46,17 @@ export class TokenRequestAuthorizer {
     const info = await this.tokenService.getToken(provider);
     this.tokenService.recordUnauthorizedRetry(provider);
     return info;
+  }
+
+  /** A provider with no `baseUrls` sends its token to any https origin it is asked for: said once. */
+  private warnUnbound(provider: string): void {
+    const key = `${provider}\u0000*`;
+    if (this.warned.has(key) || this.warned.size >= MAX_REMEMBERED_WARNINGS) return;
+    this.warned.add(key);
+    this.logger.warn(
+      `token provider "${provider}" has no baseUrls: its token goes to any https origin a request ` +
+        'in its context names; set baseUrls to bind it to its API',
+    );
   }
 
   private warnOnce(provider: string, verdict: Extract<OriginVerdict, { allowed: false }>): void {

@@ -26,6 +26,3 @@ export interface TokenStore {
   onInvalidate(listener: (key: string) => void): void;
   close(): Promise<void>;
 }
-
-/** Injection token of the {@link TokenStore}. */
-export const TOKEN_STORE = Symbol('TOKEN_STORE');
