@@ -99,7 +99,7 @@ export async function runDemo(
       'Hit rate': `${(stats.hitRate * 100).toFixed(2)} %`,
     };
     print('\nnest-token-manager demo');
-    for (const [what, value] of Object.entries(table)) print(`  ${what.padEnd(42)} ${value}`);
+    for (const [what, value] of Object.entries(table)) print(`  ${what.padEnd(46)} ${value}`);
     const ok =
       failedTasks === 0 &&
       failedBalances === 0 &&
