@@ -10,7 +10,8 @@ export type TokenErrorCode =
   | 'TOKEN_INVALID_OPTIONS'
   | 'TOKEN_INVALID_RESPONSE'
   | 'TOKEN_REQUEST_FAILED'
-  | 'TOKEN_ORIGIN_NOT_ALLOWED';
+  | 'TOKEN_ORIGIN_NOT_ALLOWED'
+  | 'TOKEN_UNDECRYPTABLE';
 
 /**
  * Base class of every error the library throws. Messages never contain a secret or a token value.

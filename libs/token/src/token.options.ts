@@ -64,10 +64,11 @@ export interface TokenModuleOptions extends Omit<TokenConfig, 'store'> {
   /** `'memory'` (default), `'redis'`, or a {@link TokenStore} of your own. */
   store?: TokenConfig['store'] | TokenStore;
   /**
-   * An ioredis connection of the application's for `store: 'redis'`, used instead of opening one from
-   * `redis.url`/`host`; the store duplicates it for its subscription and leaves it open on shutdown.
+   * An ioredis connection of the application's for `store: 'redis'`, instead of `redis.url`/`host`.
+   * The store opens its own connections from it (`duplicate()`, with its own timeouts) and never
+   * uses, changes or closes the application's client.
    */
   redisClient?: Redis;
-  /** Time source for every expiry decision; for tests. Default the system clock. */
+  /** Time source of the cache's refresh decisions; for tests. Default the system clock. */
   clock?: Clock;
 }

@@ -17,13 +17,17 @@ const noop = () => {};
 export class RedisConnection {
   readonly client: Redis;
   private readonly subscriber: Redis;
-  private readonly ownsClient: boolean;
   private readonly commandTimeoutMs: number;
   private firstReady: Promise<boolean> | undefined;
   private isDegraded = false;
-  private closed = false;
+  private closing: Promise<void> | undefined;
 
-  /** `client`: the application's own connection, used as is and left open on close. */
+  /**
+   * `client`: the application's own connection. It is never sent a command nor given a listener: both
+   * connections are duplicates of it with the options below (its own may queue commands while offline
+   * and resend them after a reconnection, which would take a lease for nobody), and only they are
+   * closed on close.
+   */
   constructor(
     config: RedisStoreOptions,
     channel: string,
@@ -47,8 +51,7 @@ export class RedisConnection {
       // Never give up (Redis may come back), but never wait long between attempts either.
       retryStrategy: (attempt) => Math.min(50 * 2 ** Math.min(attempt, 10), maxDelayMs),
     };
-    this.ownsClient = client === undefined;
-    this.client = client ?? createClient(config, options);
+    this.client = client === undefined ? createClient(config, options) : client.duplicate(options);
     this.subscriber = this.client.duplicate({ ...options, autoResubscribe: false });
 
     this.client.on('ready', () => this.markHealthy());
@@ -57,7 +60,7 @@ export class RedisConnection {
     this.subscriber.on('error', noop); // the command connection reports the state
     this.subscriber.on('ready', () => void this.subscriber.subscribe(channel).catch(noop));
     this.subscriber.on('message', (from: string, message: string) => from === channel && onMessage(message));
-    if (this.client.status === 'wait') this.client.connect().catch(noop);
+    this.client.connect().catch(noop);
     this.subscriber.connect().catch(noop);
   }
 
@@ -105,11 +108,14 @@ export class RedisConnection {
     }
   }
 
-  /** Closes the subscription and, unless the client was handed in, the command connection. */
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    await Promise.all([this.quit(this.subscriber), this.ownsClient ? this.quit(this.client) : undefined]);
+  private get closed(): boolean {
+    return this.closing !== undefined;
+  }
+
+  /** Closes both connections (never an application's client they were duplicated from). Idempotent. */
+  close(): Promise<void> {
+    this.closing ??= Promise.all([this.quit(this.subscriber), this.quit(this.client)]).then(noop);
+    return this.closing;
   }
 
   private markDegraded(reason: string): void {

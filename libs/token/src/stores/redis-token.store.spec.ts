@@ -4,9 +4,11 @@ import { afterAll, afterEach, describe, expect, it } from '@jest/globals';
 import { Redis } from 'ioredis';
 import { deferred } from '../../../../test/support/stub-strategy.js';
 import { LogCapture } from '../../../../test/support/log-capture.js';
+import { RedisProxy } from '../../../../test/support/fleet-redis-proxy.js';
 import { TokenInfo } from '../token-info.js';
 import type { RedisStoreOptions } from './redis-store.options.js';
 import { RedisTokenStore } from './redis-token.store.js';
+import { TokenEncryption } from './token-encryption.js';
 
 /** These tests need the Redis on 127.0.0.1:6379 (CI starts one); each uses its own key prefix. */
 const REDIS_URL = 'redis://127.0.0.1:6379';
@@ -160,6 +162,31 @@ describe('RedisTokenStore', () => {
     expect(await admin.exists(`${prefix}token:svc`)).toBe(0);
   });
 
+  it('with onlyIfToken, tells the other replicas nothing when the shared entry did not hold that token', async () => {
+    const prefix = newPrefix();
+    const [a, b] = [newStore(prefix), newStore(prefix)];
+    const heardByB: string[] = [];
+    const heardOther = deferred<void>();
+    b.onInvalidate((key) => {
+      heardByB.push(key);
+      if (key === 'other') heardOther.resolve();
+    });
+    const current = await a.obtain('svc', async () => mint(), always);
+    await b.obtain('svc', async () => mint(), always);
+    await waitForSubscribers(`${prefix}events`, 2);
+
+    await a.invalidate('svc', 'an-older-token'); // a late 401: the entry already holds a newer token
+    await a.invalidate('gone', 'a-token'); // nothing shared under that key
+    await a.invalidate('other'); // unconditional: always told; messages arrive in order
+    await heardOther.promise;
+    expect(heardByB).toEqual(['other']);
+    expect(await admin.exists(`${prefix}token:svc`)).toBe(1);
+
+    await a.invalidate('svc', current.token);
+    await waitUntil(() => heardByB.includes('svc'));
+    expect(heardByB).toEqual(['other', 'svc']);
+  });
+
   it('reads entries written before a key rotation', async () => {
     const prefix = newPrefix();
     const token = await newStore(prefix, { encryptionKeys: [keyA] }).obtain(
@@ -233,18 +260,90 @@ describe('RedisTokenStore', () => {
     }
   });
 
-  it('uses an injected client, duplicates it for the subscription and leaves it open on close', async () => {
+  it('works from an injected client without using it, and leaves it as it was on close', async () => {
     const client = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
     try {
       const store = newStore(newPrefix(), {}, client);
       const token = mint();
       expect(await store.obtain('svc', async () => token, always)).toBe(token);
       await store.close();
+      expect(client.status).toBe('wait'); // lazy, never connected by the store
+      expect(await client.ping()).toBe('PONG');
+    } finally {
+      await client.quit();
+    }
+  });
+
+  it("gives an application's client's commands the store's safety options: a lease request lost with the connection is not sent again", async () => {
+    const proxy = await RedisProxy.start();
+    const client = new Redis(proxy.url); // an application's defaults: offline queue, resend on reconnect
+    try {
+      const prefix = newPrefix();
+      const store = newStore(
+        prefix,
+        { commandTimeoutMs: 200, leaseMs: 60_000, reconnectMaxDelayMs: 100 },
+        client,
+      );
+      await store.obtain('svc', async () => mint(), always);
+      proxy.stallOn(`${prefix}lease:svc`);
+      const local = mint();
+      expect(
+        await store.obtain(
+          'svc',
+          async () => local,
+          () => false,
+        ),
+      ).toBe(local);
+      expect(store.degraded).toBe(true);
+
+      proxy.dropConnections();
+      await waitUntil(() => !store.degraded && client.status === 'ready');
+      await client.ping();
+      await store.obtain('other', async () => mint(), always);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(await admin.exists(`${prefix}lease:svc`)).toBe(0);
+      expect(
+        await store.obtain(
+          'svc',
+          async () => mint(),
+          () => false,
+        ),
+      ).not.toBe(local);
+    } finally {
+      client.disconnect();
+      await proxy.close();
+    }
+  });
+
+  it("closes its own connections on an application's client and takes its listeners off it", async () => {
+    const client = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
+    await client.connect();
+    try {
+      const events = ['ready', 'error', 'close', 'end', 'message'] as const;
+      const before = events.map((event) => client.listenerCount(event));
+      const store = newStore(newPrefix(), {}, client);
+      await store.obtain('svc', async () => mint(), always);
+      await store.close();
+      await store.close();
+      const connections = (store as unknown as { redis: { client: Redis; subscriber: Redis } }).redis;
+      expect(connections.client === client).toBe(false);
+      expect(connections.client.status).toBe('end');
+      expect(connections.subscriber.status).toBe('end');
+      expect(events.map((event) => client.listenerCount(event))).toEqual(before);
       expect(client.status).toBe('ready');
       expect(await client.ping()).toBe('PONG');
     } finally {
       await client.quit();
     }
+  });
+
+  it('treats an entry holding a malformed token as a miss', async () => {
+    const prefix = newPrefix();
+    const encryption = new TokenEncryption([keyA]);
+    const garbage = { token: 'x', expiresAt: Date.now() + 60_000, tokenType: 42 } as unknown as TokenInfo;
+    await admin.set(`${prefix}token:svc`, await encryption.encrypt('svc', garbage), 'PX', 60_000);
+    const fresh = mint();
+    expect(await newStore(prefix).obtain('svc', async () => fresh, always)).toBe(fresh);
   });
 
   it('closes both of its connections', async () => {
@@ -266,6 +365,14 @@ async function waitForSubscribers(channel: string, count: number): Promise<void>
   for (;;) {
     const [, subscribers] = (await admin.pubsub('NUMSUB', channel)) as [string, number];
     if (subscribers >= count) return;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+async function waitUntil(condition: () => boolean, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import type { Redis } from 'ioredis';
-import type { TokenInfo, TokenInfoInit } from '../token-info.js';
+import type { TokenInfo } from '../token-info.js';
 import { parseOrThrow } from '../validation.js';
 import { describeError, RedisConnection, UNAVAILABLE, type Unavailable } from './redis-connection.js';
 import { compareAndDelete, RedisLease } from './redis-lease.js';
@@ -55,7 +55,11 @@ export class RedisTokenStore implements TokenStore {
   private readonly reportedUndecryptable = new Set<string>();
   private closed = false;
 
-  /** `client`: an ioredis connection of the application's, used instead of opening one; left open on close. */
+  /**
+   * `client`: an ioredis connection of the application's. The store never sends on it: it opens its
+   * own connections from it (`duplicate()`, same server and credentials, with the store's fail-fast
+   * options) and closes only those; the application's client stays open and untouched.
+   */
   constructor(options: RedisStoreOptions, client?: Redis) {
     const config = parseOrThrow(redisStoreOptionsSchema, options, 'token store "redis"');
     this.prefix = config.keyPrefix ?? REDIS_STORE_DEFAULTS.keyPrefix;
@@ -111,8 +115,9 @@ export class RedisTokenStore implements TokenStore {
 
   /**
    * Drops the shared token and tells every other replica to drop theirs. With `onlyIfToken`, the
-   * shared entry is deleted only while it still holds that token (the one an API rejected), so a
-   * replica reporting a 401 late does not throw away the replacement another one already stored.
+   * shared entry is deleted only while it still holds that token (the one an API rejected), and the
+   * other replicas are told only when it was: a replica reporting a 401 late neither throws away the
+   * replacement another one already stored nor makes every replica drop it.
    */
   async invalidate(key: string, onlyIfToken?: string): Promise<void> {
     if (!(await this.redis.connected())) return;
@@ -121,12 +126,11 @@ export class RedisTokenStore implements TokenStore {
       await this.redis.attempt((client) => client.del(tokenKey));
     } else {
       const value = await this.redis.attempt((client) => client.get(tokenKey));
-      if (typeof value === 'string') {
-        const info = await this.encryption.decrypt(key, value).catch(() => undefined);
-        if (info === undefined || info.token === onlyIfToken) {
-          await this.redis.attempt((client) => compareAndDelete(client, tokenKey, value));
-        }
-      }
+      if (typeof value !== 'string') return; // nothing shared (or Redis failed): nobody to tell
+      const info = await this.encryption.decrypt(key, value).catch(() => undefined);
+      if (info !== undefined && info.token !== onlyIfToken) return; // already replaced
+      const deleted = await this.redis.attempt((client) => compareAndDelete(client, tokenKey, value));
+      if (deleted !== true) return; // replaced or dropped meanwhile; whoever did it told the others
     }
     await this.publish({ t: 'invalidate', k: key, o: this.origin });
   }
@@ -135,12 +139,13 @@ export class RedisTokenStore implements TokenStore {
     this.listeners.push(listener);
   }
 
-  /** Closes the subscription and, unless the client was handed in, the command connection. */
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    for (const key of [...this.waiters.keys()]) this.wake(key);
-    await this.redis.close();
+  /** Closes the store's own connections; an application's client handed in is left open. Idempotent. */
+  close(): Promise<void> {
+    if (!this.closed) {
+      this.closed = true;
+      for (const key of [...this.waiters.keys()]) this.wake(key);
+    }
+    return this.redis.close();
   }
 
   private async refreshHoldingLease(
@@ -164,8 +169,8 @@ export class RedisTokenStore implements TokenStore {
 
   /** Stores the token encrypted until it expires and wakes the replicas waiting for it. */
   private async share(key: string, info: TokenInfo): Promise<void> {
-    const init = plainToken(info);
-    if (init === undefined) return; // not a token; the service rejects it
+    // `generate` hands over a token the service already normalised.
+    const init = info.toInit();
     const ttlMs = Math.floor(init.expiresAt - Date.now());
     if (ttlMs <= 0) return;
     let value: string;
@@ -245,11 +250,4 @@ export class RedisTokenStore implements TokenStore {
   private tokenKey(key: string): string {
     return `${this.prefix}token:${key}`;
   }
-}
-
-/** All of a token's fields, token included, from a `TokenInfo` or a custom strategy's plain object. */
-function plainToken(info: TokenInfo): TokenInfoInit | undefined {
-  const candidate = info as Partial<TokenInfo> | null | undefined;
-  if (typeof candidate?.token !== 'string' || typeof candidate.expiresAt !== 'number') return undefined;
-  return typeof candidate.toInit === 'function' ? candidate.toInit() : { ...(candidate as TokenInfoInit) };
 }

@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from '@jest/globals';
 import { decodeProtectedHeader } from 'jose';
-import { TokenInfo } from '../token-info.js';
+import { TokenInfo, type TokenInfoInit } from '../token-info.js';
+import { UndecryptableTokenError as ExportedUndecryptableTokenError } from '../redis.js';
+import { TokenError } from '../token.errors.js';
 import { TokenEncryption, UndecryptableTokenError } from './token-encryption.js';
 
 const keyA = { kid: 'a', key: randomBytes(32).toString('base64') };
@@ -47,6 +49,36 @@ describe('TokenEncryption', () => {
     const error = await new TokenEncryption([keyA]).decrypt('svc', await write()).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UndecryptableTokenError);
     expect(String((error as Error).message)).not.toContain(info.token);
+  });
+
+  it('throws a TokenError with a stable code, exported from the redis entry, showing no key nor ciphertext', async () => {
+    expect(ExportedUndecryptableTokenError).toBe(UndecryptableTokenError);
+    const written = await new TokenEncryption([{ kid: 'a', key: keyB.key }]).encrypt('svc', info.toInit());
+    const error = await new TokenEncryption([keyA]).decrypt('svc', written).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TokenError);
+    expect(error).toBeInstanceOf(UndecryptableTokenError);
+    expect((error as TokenError).code).toBe('TOKEN_UNDECRYPTABLE');
+    expect((error as Error).name).toBe('UndecryptableTokenError');
+    const shown = `${(error as Error).message} ${String(error)} ${JSON.stringify(error)}`;
+    for (const part of written.split('.').filter((segment) => segment.length > 0)) {
+      expect(shown).not.toContain(part);
+    }
+    expect(shown).not.toContain(keyA.key);
+    expect(shown).not.toContain(keyB.key);
+  });
+
+  it.each([
+    ['a token that is no string', { token: 42, expiresAt: Date.now() + 60_000 }],
+    ['an empty token', { token: '', expiresAt: Date.now() + 60_000 }],
+    ['an expiry that is no number', { token: 't', expiresAt: 'soon' }],
+    ['a token type that is no string', { token: 't', expiresAt: Date.now() + 60_000, tokenType: 42 }],
+    ['an issue time that is no number', { token: 't', expiresAt: Date.now() + 60_000, issuedAt: 'then' }],
+    ['a provider that is no string', { token: 't', expiresAt: Date.now() + 60_000, provider: {} }],
+    ['extra that is no object', { token: 't', expiresAt: Date.now() + 60_000, extra: 'x' }],
+  ])('refuses an entry holding %s', async (_case, garbage) => {
+    const encryption = new TokenEncryption([keyA]);
+    const written = await encryption.encrypt('svc', garbage as unknown as TokenInfoInit);
+    await expect(encryption.decrypt('svc', written)).rejects.toBeInstanceOf(UndecryptableTokenError);
   });
 
   it('refuses a tampered ciphertext', async () => {

@@ -1,5 +1,6 @@
 import { CompactEncrypt, compactDecrypt } from 'jose';
 import { TokenInfo, type TokenInfoInit } from '../token-info.js';
+import { TokenError } from '../token.errors.js';
 import { decodeEncryptionKey, type TokenEncryptionKey } from './redis-store.options.js';
 
 const encoder = new TextEncoder();
@@ -9,13 +10,17 @@ const decoder = new TextDecoder();
 const PAYLOAD_VERSION = 1;
 
 /**
- * A stored value that cannot be turned back into a token: unknown key id, wrong key, tampered or not a
- * JWE at all. The message names the reason, never the value.
+ * A stored value that cannot be turned back into a token: unknown key id, wrong key, tampered, not a
+ * JWE at all, or a payload that holds no well-formed token. The message names the reason, never the
+ * value, the ciphertext or a key.
+ *
+ * @publicApi
  */
-export class UndecryptableTokenError extends Error {
-  constructor(reason: string, options?: { cause?: unknown }) {
-    super(reason, options);
-    this.name = new.target.name;
+export class UndecryptableTokenError extends TokenError {
+  readonly code = 'TOKEN_UNDECRYPTABLE';
+
+  constructor(reason: string) {
+    super(reason);
   }
 }
 
@@ -76,18 +81,30 @@ export class TokenEncryption {
         `decryption failed (${(error as { code?: string }).code ?? 'invalid'})`,
       );
     }
-    let payload: { v?: unknown; key?: unknown; info?: Partial<TokenInfoInit> };
+    let payload: { v?: unknown; key?: unknown; info?: unknown };
     try {
-      payload = JSON.parse(decoder.decode(plaintext));
+      payload = JSON.parse(decoder.decode(plaintext)) ?? {};
     } catch {
       throw new UndecryptableTokenError('payload is not JSON');
     }
     if (payload.v !== PAYLOAD_VERSION) throw new UndecryptableTokenError('unknown payload version');
     if (payload.key !== cacheKey) throw new UndecryptableTokenError('entry belongs to another cache key');
-    const info = payload.info;
-    if (typeof info?.token !== 'string' || typeof info.expiresAt !== 'number') {
-      throw new UndecryptableTokenError('payload holds no token');
-    }
-    return new TokenInfo(info as TokenInfoInit);
+    if (!isTokenInit(payload.info)) throw new UndecryptableTokenError('payload holds no token');
+    return new TokenInfo(payload.info);
   }
+}
+
+/** Whether a decrypted payload's `info` has the shape of a token, every field of its own type. */
+function isTokenInit(info: unknown): info is TokenInfoInit {
+  if (typeof info !== 'object' || info === null) return false;
+  const { token, expiresAt, issuedAt, tokenType, provider, extra } = info as Record<string, unknown>;
+  return (
+    typeof token === 'string' &&
+    token.length > 0 &&
+    Number.isFinite(expiresAt) &&
+    (issuedAt === undefined || Number.isFinite(issuedAt)) &&
+    (tokenType === undefined || typeof tokenType === 'string') &&
+    (provider === undefined || typeof provider === 'string') &&
+    (extra === undefined || (typeof extra === 'object' && extra !== null && !Array.isArray(extra)))
+  );
 }
