@@ -21,4 +21,7 @@ export const TEST_SECRETS: readonly string[] = [
   'Sx-cache-key-DISTINCTIVE-secret',
   'demo-secret-key-change-me',
   'demo-client-secret',
+  'Jw-inspect-SECRET-canary-5e2a',
+  'Oc-inspect-SECRET-canary-3d1f',
+  'Rt-inspect-REFRESH-canary-8b6c',
 ];

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { nonEmptyString, providerOptionsSchema } from '../provider-options.schema.js';
+import { privateKeyProblem } from './private-key.check.js';
 
 const symmetric = ['HS256', 'HS384', 'HS512'] as const;
 const asymmetric = [
@@ -51,8 +52,9 @@ export const jwtProviderSchema = providerOptionsSchema
     if (isSymmetric && !value.secretKey) {
       ctx.addIssue({ code: 'custom', path: ['secretKey'], message: `is required for ${algorithm}` });
     }
-    if (!isSymmetric && !value.privateKey) {
-      ctx.addIssue({ code: 'custom', path: ['privateKey'], message: `is required for ${algorithm}` });
+    if (!isSymmetric) {
+      const problem = value.privateKey ? privateKeyProblem(value.privateKey) : `is required for ${algorithm}`;
+      if (problem) ctx.addIssue({ code: 'custom', path: ['privateKey'], message: problem });
     }
   });
 

@@ -1,6 +1,7 @@
-import { describe, expect, it } from '@jest/globals';
+import { describe, expect, it, jest } from '@jest/globals';
 import { decodeProtectedHeader, exportJWK, exportPKCS8, generateKeyPair, jwtVerify } from 'jose';
 import { ManualClock } from '../clock.js';
+import { InvalidTokenOptionsError } from '../token.errors.js';
 import { jwtProviderSchema } from './jwt.options.js';
 import { JwtStrategy } from './jwt.strategy.js';
 
@@ -82,6 +83,131 @@ describe('JwtStrategy', () => {
     expect(JSON.stringify(info)).not.toContain(info.token);
     expect(inspect(info)).not.toContain(info.token);
     expect(`${JSON.stringify({ info })}`).toContain('[redacted]');
+  });
+
+  describe('private key checks', () => {
+    const publicJwk = async () => {
+      const { publicKey } = await generateKeyPair('ES256', { extractable: true });
+      return { ...(await exportJWK(publicKey)) };
+    };
+    /** A key with the PKCS#8 header but a body no parser accepts. */
+    const BROKEN_PEM_BODY = 'MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgBROKENkeyMATERIAL';
+    const brokenPem = `-----BEGIN PRIVATE KEY-----\n${BROKEN_PEM_BODY}\n-----END PRIVATE KEY-----\n`;
+
+    it.each([
+      [
+        'a PKCS#1 PEM',
+        '-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAsecretbody\n-----END RSA PRIVATE KEY-----',
+      ],
+      ['a string that is no PEM', 'not-a-pem-at-all-keymaterial'],
+    ])('the schema rejects %s at "privateKey", without quoting it', (_label, privateKey) => {
+      const result = jwtProviderSchema.safeParse({
+        type: 'jwt',
+        accessKey: ACCESS_KEY,
+        algorithm: 'RS256',
+        privateKey,
+      });
+      expect(result.success).toBe(false);
+      expect(result.error!.issues[0].path).toEqual(['privateKey']);
+      expect(result.error!.issues[0].message).toMatch(/PKCS#8/);
+      expect(JSON.stringify(result.error!.issues)).not.toContain(privateKey.split('\n')[1] ?? privateKey);
+    });
+
+    it('the schema rejects a public JWK (no "d") at "privateKey"', async () => {
+      const result = jwtProviderSchema.safeParse({
+        type: 'jwt',
+        accessKey: ACCESS_KEY,
+        algorithm: 'ES256',
+        privateKey: await publicJwk(),
+      });
+      expect(result.success).toBe(false);
+      expect(result.error!.issues[0]).toMatchObject({
+        path: ['privateKey'],
+        message: expect.stringMatching(/"d"/),
+      });
+    });
+
+    it('the constructor validates like the module config, with InvalidTokenOptionsError naming the field', async () => {
+      const build = (config: object) => () =>
+        new JwtStrategy({ accessKey: ACCESS_KEY, ...config } as ConstructorParameters<typeof JwtStrategy>[0]);
+      expect(build({ algorithm: 'ES256', privateKey: await publicJwk() })).toThrow(
+        expect.objectContaining({ name: 'InvalidTokenOptionsError', field: 'privateKey' }),
+      );
+      expect(build({ algorithm: 'RS256', privateKey: 'no-pem-keymaterial' })).toThrow(
+        InvalidTokenOptionsError,
+      );
+      expect(build({ algorithm: 'RS256', privateKey: 'no-pem-keymaterial' })).toThrow(
+        'jwt strategy: "privateKey" must be a PKCS#8 PEM',
+      );
+      expect(build({})).toThrow(expect.objectContaining({ field: 'secretKey' }));
+      expect(build({ secretKey: SECRET_KEY, expiresInSeconds: 0 })).toThrow(
+        expect.objectContaining({ field: 'expiresInSeconds' }),
+      );
+      expect(build({ secretKey: SECRET_KEY, algorithm: 'none' })).toThrow(
+        expect.objectContaining({ field: 'algorithm' }),
+      );
+      try {
+        build({ secretKey: SECRET_KEY, accessKey: '' })();
+        throw new Error('expected a throw');
+      } catch (error) {
+        expect(error).toMatchObject({ field: 'accessKey' });
+        expect(String((error as Error).message)).not.toContain(SECRET_KEY);
+      }
+    });
+
+    it('a key that passes the checks but cannot be imported fails as InvalidTokenOptionsError, without key material', async () => {
+      const strategy = new JwtStrategy({ accessKey: ACCESS_KEY, algorithm: 'ES256', privateKey: brokenPem });
+      for (let attempt = 0; attempt < 2; attempt++) {
+        const error = await strategy.generate().catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(InvalidTokenOptionsError);
+        expect(error).toMatchObject({ field: 'privateKey' });
+        const { inspect } = await import('node:util');
+        for (const text of [
+          String(error),
+          (error as Error).stack ?? '',
+          JSON.stringify(error),
+          inspect(error),
+        ]) {
+          expect(text).not.toContain(BROKEN_PEM_BODY);
+        }
+      }
+    });
+
+    it('a JWK for another algorithm fails as InvalidTokenOptionsError', async () => {
+      const { privateKey } = await generateKeyPair('EdDSA', { extractable: true });
+      const strategy = new JwtStrategy({
+        accessKey: ACCESS_KEY,
+        algorithm: 'ES256',
+        privateKey: { ...(await exportJWK(privateKey)) },
+      });
+      await expect(strategy.generate()).rejects.toMatchObject({
+        name: 'InvalidTokenOptionsError',
+        field: 'privateKey',
+      });
+    });
+
+    it('does not cache a failed key import: a later call imports again', async () => {
+      const { publicKey, privateKey } = await generateKeyPair('ES256', { extractable: true });
+      const strategy = new JwtStrategy({
+        accessKey: ACCESS_KEY,
+        algorithm: 'ES256',
+        privateKey: await exportPKCS8(privateKey),
+      });
+      const importKey = jest
+        .spyOn(globalThis.crypto.subtle, 'importKey')
+        .mockRejectedValueOnce(new Error('transient import failure'));
+      try {
+        await expect(strategy.generate()).rejects.toBeInstanceOf(InvalidTokenOptionsError);
+        const info = await strategy.generate();
+        await expect(jwtVerify(info.token, publicKey, { issuer: ACCESS_KEY })).resolves.toBeTruthy();
+        expect(importKey).toHaveBeenCalledTimes(2);
+        // Imported once it worked: the next call reuses the key.
+        await strategy.generate();
+        expect(importKey).toHaveBeenCalledTimes(2);
+      } finally {
+        importKey.mockRestore();
+      }
+    });
   });
 
   describe('options schema', () => {

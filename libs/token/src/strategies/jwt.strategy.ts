@@ -1,68 +1,94 @@
 import { createHash } from 'node:crypto';
 import { importJWK, importPKCS8, SignJWT, type CryptoKey, type JWK } from 'jose';
+import type { z } from 'zod';
 import { systemClock, type Clock } from '../clock.js';
 import { TOKEN_DEFAULTS } from '../token.constants.js';
+import { InvalidTokenOptionsError } from '../token.errors.js';
 import { TokenInfo } from '../token-info.js';
 import type { TokenStrategy } from '../token-strategy.interface.js';
-import type { JwtProviderConfig } from './jwt.options.js';
+import { parseOrThrow } from '../validation.js';
+import { jwtProviderSchema, type JwtProviderConfig } from './jwt.options.js';
+
+type ParsedJwtConfig = z.output<typeof jwtProviderSchema>;
 
 /**
  * Mints a JWT signed with the provider's own key: KlingAI's scheme by default
  * (header `{alg: HS256, typ: JWT}`, `iss` = access key, `exp` = now + 1800 s, `nbf` = now − 5 s).
  *
+ * The configuration is validated like a module provider's (`InvalidTokenOptionsError` naming the
+ * field). The secret, the private key and the imported signing key live in `#private` fields, so
+ * `util.inspect`, `console.log` and `JSON.stringify` of a strategy never show them.
+ *
  * @publicApi
  */
 export class JwtStrategy implements TokenStrategy {
   readonly cacheKey: string;
-  private readonly algorithm: string;
-  private signingKey?: Promise<CryptoKey | Uint8Array>;
+  readonly #config: ParsedJwtConfig;
+  readonly #clock: Clock;
+  readonly #algorithm: string;
+  #signingKey?: Promise<CryptoKey | Uint8Array>;
 
-  constructor(
-    private readonly config: Omit<JwtProviderConfig, 'type'>,
-    private readonly clock: Clock = systemClock,
-  ) {
-    this.algorithm = config.algorithm ?? 'HS256';
+  constructor(config: Omit<JwtProviderConfig, 'type'>, clock: Clock = systemClock) {
+    this.#config = parseOrThrow(jwtProviderSchema, { ...config, type: 'jwt' }, 'jwt strategy');
+    this.#clock = clock;
+    this.#algorithm = this.#config.algorithm ?? 'HS256';
     // The access key is public (it is the `iss` claim); a digest of the claims keeps keys short and
     // separates two providers that share an access key but mint different tokens.
     const claimsDigest = createHash('sha256')
-      .update(JSON.stringify([this.algorithm, config.claims ?? {}, config.expiresInSeconds ?? null]))
+      .update(
+        JSON.stringify([this.#algorithm, this.#config.claims ?? {}, this.#config.expiresInSeconds ?? null]),
+      )
       .digest('base64url')
       .slice(0, 12);
-    this.cacheKey = `jwt:${config.accessKey}:${claimsDigest}`;
+    this.cacheKey = `jwt:${this.#config.accessKey}:${claimsDigest}`;
   }
 
   async generate(): Promise<TokenInfo> {
-    const nowMs = this.clock.now();
+    const config = this.#config;
+    const nowMs = this.#clock.now();
     const nowSeconds = Math.floor(nowMs / 1000);
-    const expiresInSeconds = this.config.expiresInSeconds ?? TOKEN_DEFAULTS.jwtExpiresInSeconds;
-    const skewSeconds = this.config.notBeforeSkewSeconds ?? TOKEN_DEFAULTS.jwtNotBeforeSkewSeconds;
+    const expiresInSeconds = config.expiresInSeconds ?? TOKEN_DEFAULTS.jwtExpiresInSeconds;
+    const skewSeconds = config.notBeforeSkewSeconds ?? TOKEN_DEFAULTS.jwtNotBeforeSkewSeconds;
     const exp = nowSeconds + expiresInSeconds;
 
-    const token = await new SignJWT({ ...this.config.claims })
-      .setProtectedHeader({ ...this.config.header, alg: this.algorithm, typ: 'JWT' })
-      .setIssuer(this.config.accessKey)
+    const token = await new SignJWT({ ...config.claims })
+      .setProtectedHeader({ ...config.header, alg: this.#algorithm, typ: 'JWT' })
+      .setIssuer(config.accessKey)
       .setExpirationTime(exp)
       .setNotBefore(nowSeconds - skewSeconds)
-      .sign(await this.key());
+      .sign(await this.#key());
 
     return new TokenInfo({
       token,
-      tokenType: this.config.tokenType ?? 'Bearer',
+      tokenType: config.tokenType ?? 'Bearer',
       issuedAt: nowMs,
       expiresAt: exp * 1000,
     });
   }
 
-  private key(): Promise<CryptoKey | Uint8Array> {
-    this.signingKey ??= this.importKey();
-    return this.signingKey;
+  /** The signing key, imported once; a failed import is forgotten so a later call tries again. */
+  #key(): Promise<CryptoKey | Uint8Array> {
+    this.#signingKey ??= this.#importKey().catch((error: unknown) => {
+      this.#signingKey = undefined;
+      throw error;
+    });
+    return this.#signingKey;
   }
 
-  private async importKey(): Promise<CryptoKey | Uint8Array> {
-    const { secretKey, privateKey } = this.config;
-    if (this.algorithm.startsWith('HS')) return new TextEncoder().encode(secretKey);
-    if (typeof privateKey === 'string') return importPKCS8(privateKey, this.algorithm);
-    const key = await importJWK(privateKey as JWK, this.algorithm);
-    return key;
+  async #importKey(): Promise<CryptoKey | Uint8Array> {
+    const { secretKey, privateKey } = this.#config;
+    if (this.#algorithm.startsWith('HS')) return new TextEncoder().encode(secretKey);
+    try {
+      return typeof privateKey === 'string'
+        ? await importPKCS8(privateKey, this.#algorithm)
+        : await importJWK(privateKey as JWK, this.#algorithm);
+    } catch {
+      // jose's message is safe, but a key parser's error is no place to risk quoting key material.
+      throw new InvalidTokenOptionsError(
+        `jwt "privateKey" could not be imported as a ${this.#algorithm} private key (PKCS#8 PEM or private JWK)`,
+        undefined,
+        'privateKey',
+      );
+    }
   }
 }

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { tokenUrlProblem } from '../http/token-endpoint-url.js';
 import { nonEmptyString, providerOptionsSchema } from '../provider-options.schema.js';
 import { CLIENT_ASSERTION_ALGORITHMS } from './oauth2/oauth2-client-assertion.js';
+import { privateKeyProblem } from './private-key.check.js';
 
 /** Parameters the strategy sets itself; `extraParams` may not override them. */
 export const OAUTH2_RESERVED_PARAMS = [
@@ -87,17 +88,9 @@ export const oauth2ProviderSchema = providerOptionsSchema
     if (clientAuth === 'private_key_jwt') {
       if (!value.privateKey) {
         ctx.addIssue({ code: 'custom', path: ['privateKey'], message: 'is required for private_key_jwt' });
-      } else if (
-        typeof value.privateKey === 'string' &&
-        !value.privateKey.includes('-----BEGIN PRIVATE KEY-----')
-      ) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['privateKey'],
-          message: 'must be a PKCS#8 PEM ("-----BEGIN PRIVATE KEY-----") or a JWK object',
-        });
-      } else if (typeof value.privateKey === 'object' && typeof value.privateKey.d !== 'string') {
-        ctx.addIssue({ code: 'custom', path: ['privateKey'], message: 'must be a private JWK (with "d")' });
+      } else {
+        const keyProblem = privateKeyProblem(value.privateKey);
+        if (keyProblem) ctx.addIssue({ code: 'custom', path: ['privateKey'], message: keyProblem });
       }
     } else if (!value.clientSecret) {
       ctx.addIssue({ code: 'custom', path: ['clientSecret'], message: `is required for ${clientAuth}` });

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
-import { exportPKCS8, generateKeyPair } from 'jose';
+import { exportJWK, exportPKCS8, generateKeyPair } from 'jose';
 import {
   decodeBasic,
   errorRenderings,
@@ -199,7 +199,7 @@ describe('OAuth2Strategy: configuration', () => {
         clock,
       );
     expect(build({})).toThrow(InvalidTokenOptionsError);
-    expect(build({})).toThrow('oauth2 "tokenUrl" must use https');
+    expect(build({})).toThrow('oauth2 strategy: "tokenUrl" must use https');
     try {
       build({})();
     } catch (error) {
@@ -211,7 +211,7 @@ describe('OAuth2Strategy: configuration', () => {
 
   it('requires the credential the auth method needs', () => {
     expect(() => new OAuth2Strategy({ tokenUrl: server.tokenUrl, clientId: 'svc' })).toThrow(
-      'oauth2 "clientSecret" is required for client_secret_basic',
+      'oauth2 strategy: "clientSecret" is required for client_secret_basic',
     );
     expect(
       () =>
@@ -221,7 +221,45 @@ describe('OAuth2Strategy: configuration', () => {
           clientAuth: 'private_key_jwt',
           clientSecret: 's',
         }),
-    ).toThrow('oauth2 "privateKey" is required for private_key_jwt');
+    ).toThrow('oauth2 strategy: "privateKey" is required for private_key_jwt');
+  });
+
+  it('validates with the provider schema, so run-time registration gets the module-config checks', async () => {
+    const { publicKey } = await generateKeyPair('ES256', { extractable: true });
+    const publicJwk = { ...(await exportJWK(publicKey)) };
+    const cases: Array<[string, Partial<ConstructorParameters<typeof OAuth2Strategy>[0]>]> = [
+      ['extraParams.client_secret', { extraParams: { client_secret: 'x' } }],
+      ['privateKey', { clientAuth: 'private_key_jwt', privateKey: 'not-a-pem-keymaterial' }],
+      ['privateKey', { clientAuth: 'private_key_jwt', privateKey: publicJwk }],
+      ['signingAlgorithm', { signingAlgorithm: 'HS256' as never }],
+      ['scope', { scope: [] }],
+      ['timeoutMs', { timeoutMs: -1 }],
+      ['', { clientsecret: 'typo' } as never],
+    ];
+    for (const [field, extra] of cases) {
+      let error: unknown;
+      try {
+        strategy(extra);
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(InvalidTokenOptionsError);
+      expect((error as InvalidTokenOptionsError).field).toBe(field || undefined);
+      expect((error as Error).message).toMatch(/^oauth2 strategy: /);
+      for (const text of errorRenderings(error)) {
+        expect(text).not.toContain(SECRET);
+        expect(text).not.toContain('keymaterial');
+      }
+    }
+    expect(
+      () => new OAuth2Strategy({ tokenUrl: 'not a url', clientId: 'svc', clientSecret: SECRET }),
+    ).toThrow(expect.objectContaining({ field: 'tokenUrl' }));
+  });
+
+  it('per-call parameters are validated too', () => {
+    expect(() => strategy().withParameters({ resource: [''] })).toThrow(
+      expect.objectContaining({ name: 'InvalidTokenOptionsError', field: 'resource.0' }),
+    );
   });
 
   it('has the shared cache key: scope order does not matter, scope does, the secret never shows', () => {

@@ -1,15 +1,18 @@
+import type { z } from 'zod';
 import { systemClock, type Clock } from '../clock.js';
 import { createRedactor } from '../http/token-endpoint-redaction.js';
 import { postTokenRequest } from '../http/token-endpoint-request.js';
 import { parseTokenEndpointResponse } from '../http/token-endpoint-response.js';
-import { tokenUrlProblem } from '../http/token-endpoint-url.js';
 import { TOKEN_DEFAULTS } from '../token.constants.js';
 import { InvalidTokenOptionsError, TokenEndpointError } from '../token.errors.js';
 import type { TokenInfo } from '../token-info.js';
 import type { TokenRequestParameters, TokenStrategy } from '../token-strategy.interface.js';
 import { normalizeScopes, oauth2CacheKey } from './oauth2/oauth2-cache-key.js';
 import { OAuth2ClientAuthenticator } from './oauth2/oauth2-client-auth.js';
-import type { OAuth2ProviderConfig } from './oauth2.options.js';
+import { parseOrThrow } from '../validation.js';
+import { oauth2ProviderSchema, type OAuth2ProviderConfig } from './oauth2.options.js';
+
+type ParsedOAuth2Config = z.output<typeof oauth2ProviderSchema>;
 
 /**
  * Gets tokens from an OAuth2 token endpoint with the client-credentials grant (RFC 6749 §4.4),
@@ -23,32 +26,27 @@ import type { OAuth2ProviderConfig } from './oauth2.options.js';
  */
 export class OAuth2Strategy implements TokenStrategy {
   readonly cacheKey: string;
+  // Everything below is `#private`: the config holds the client secret or private key, and the
+  // refresh token is a credential; none of it may show in `util.inspect` or `JSON.stringify`.
+  readonly #config: ParsedOAuth2Config;
+  readonly #clock: Clock;
   /** `tokenUrl` with its `{tenant}` placeholder filled; undefined while a tenant is missing. */
-  private readonly tokenUrl: string | undefined;
-  private readonly authenticator: OAuth2ClientAuthenticator;
-  private refreshToken?: string;
+  readonly #tokenUrl: string | undefined;
+  readonly #authenticator: OAuth2ClientAuthenticator;
+  #refreshToken?: string;
   /** Tail of the queue of `generate()` calls: a refresh token must never be spent twice. */
-  private queue: Promise<void> = Promise.resolve();
+  #queue: Promise<void> = Promise.resolve();
 
-  constructor(
-    private readonly config: Omit<OAuth2ProviderConfig, 'type'>,
-    private readonly clock: Clock = systemClock,
-  ) {
-    const problem = tokenUrlProblem(config.tokenUrl, config.allowInsecureHttp);
-    if (problem) throw new InvalidTokenOptionsError(`oauth2 "tokenUrl" ${problem}`, undefined, 'tokenUrl');
-    const clientAuth = config.clientAuth ?? 'client_secret_basic';
-    const needed = clientAuth === 'private_key_jwt' ? 'privateKey' : 'clientSecret';
-    if (!config[needed])
-      throw new InvalidTokenOptionsError(
-        `oauth2 "${needed}" is required for ${clientAuth}`,
-        undefined,
-        needed,
-      );
-
-    this.tokenUrl = fillTenant(config.tokenUrl, config.tenant);
-    const endpoint = this.tokenUrl ?? config.tokenUrl;
-    this.authenticator = new OAuth2ClientAuthenticator(config, endpoint, clock);
-    this.cacheKey = oauth2CacheKey({ ...config, tokenUrl: endpoint });
+  constructor(config: Omit<OAuth2ProviderConfig, 'type'>, clock: Clock = systemClock) {
+    // The same checks as a module provider's config (https token URL, the credential the auth
+    // method needs, a well-formed private key, no reserved extra parameter).
+    const parsed = parseOrThrow(oauth2ProviderSchema, { ...config, type: 'oauth2' }, 'oauth2 strategy');
+    this.#config = parsed;
+    this.#clock = clock;
+    this.#tokenUrl = fillTenant(parsed.tokenUrl, parsed.tenant);
+    const endpoint = this.#tokenUrl ?? parsed.tokenUrl;
+    this.#authenticator = new OAuth2ClientAuthenticator(parsed, endpoint, clock);
+    this.cacheKey = oauth2CacheKey({ ...parsed, tokenUrl: endpoint });
   }
 
   /**
@@ -60,18 +58,18 @@ export class OAuth2Strategy implements TokenStrategy {
     const resources = parameters.resource === undefined ? undefined : [parameters.resource].flat();
     return new OAuth2Strategy(
       {
-        ...this.config,
-        scope: scopes.length > 0 ? scopes : this.config.scope,
-        audience: parameters.audience ?? this.config.audience,
-        resource: resources ?? this.config.resource,
-        tenant: parameters.tenant ?? this.config.tenant,
+        ...this.#config,
+        scope: scopes.length > 0 ? scopes : this.#config.scope,
+        audience: parameters.audience ?? this.#config.audience,
+        resource: resources ?? this.#config.resource,
+        tenant: parameters.tenant ?? this.#config.tenant,
       },
-      this.clock,
+      this.#clock,
     );
   }
 
   generate(): Promise<TokenInfo> {
-    if (this.tokenUrl === undefined) {
+    if (this.#tokenUrl === undefined) {
       return Promise.reject(
         new InvalidTokenOptionsError(
           'oauth2 "tenant" is required: "tokenUrl" has a {tenant} placeholder',
@@ -80,73 +78,73 @@ export class OAuth2Strategy implements TokenStrategy {
         ),
       );
     }
-    if (this.config.useRefreshToken === false) return this.clientCredentialsGrant();
-    return this.exclusive(() => this.refreshOrClientCredentials());
+    if (this.#config.useRefreshToken === false) return this.#clientCredentialsGrant();
+    return this.#exclusive(() => this.#refreshOrClientCredentials());
   }
 
-  private async refreshOrClientCredentials(): Promise<TokenInfo> {
-    const refreshToken = this.refreshToken;
+  async #refreshOrClientCredentials(): Promise<TokenInfo> {
+    const refreshToken = this.#refreshToken;
     if (refreshToken) {
       try {
-        const info = await this.request(this.refreshParams(refreshToken), [refreshToken]);
+        const info = await this.#request(this.#refreshParams(refreshToken), [refreshToken]);
         // RFC 6749 §6: a new refresh token replaces the old one; without one, the old one stays good.
-        this.refreshToken = refreshTokenOf(info) ?? refreshToken;
+        this.#refreshToken = refreshTokenOf(info) ?? refreshToken;
         return info;
       } catch (error) {
         if (!isRejectedGrant(error)) throw error;
         // Expired, revoked or already rotated: forget it and start over with the client's own credentials.
-        this.refreshToken = undefined;
+        this.#refreshToken = undefined;
       }
     }
-    const info = await this.clientCredentialsGrant();
-    this.refreshToken = refreshTokenOf(info);
+    const info = await this.#clientCredentialsGrant();
+    this.#refreshToken = refreshTokenOf(info);
     return info;
   }
 
-  private clientCredentialsGrant(): Promise<TokenInfo> {
+  #clientCredentialsGrant(): Promise<TokenInfo> {
     const params = new URLSearchParams({ grant_type: 'client_credentials' });
-    this.appendScopeAndResource(params);
-    if (this.config.audience) params.set('audience', this.config.audience);
-    for (const [name, value] of Object.entries(this.config.extraParams ?? {})) params.set(name, value);
-    return this.request(params, []);
+    this.#appendScopeAndResource(params);
+    if (this.#config.audience) params.set('audience', this.#config.audience);
+    for (const [name, value] of Object.entries(this.#config.extraParams ?? {})) params.set(name, value);
+    return this.#request(params, []);
   }
 
-  private refreshParams(refreshToken: string): URLSearchParams {
+  #refreshParams(refreshToken: string): URLSearchParams {
     const params = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken });
-    this.appendScopeAndResource(params);
+    this.#appendScopeAndResource(params);
     return params;
   }
 
-  private appendScopeAndResource(params: URLSearchParams): void {
-    const { scope, resource } = this.config;
+  #appendScopeAndResource(params: URLSearchParams): void {
+    const { scope, resource } = this.#config;
     if (scope !== undefined) params.set('scope', typeof scope === 'string' ? scope : scope.join(' '));
     for (const value of resource === undefined ? [] : [resource].flat()) params.append('resource', value);
   }
 
-  private async request(params: URLSearchParams, requestSecrets: string[]): Promise<TokenInfo> {
-    const auth = await this.authenticator.authenticate();
+  async #request(params: URLSearchParams, requestSecrets: string[]): Promise<TokenInfo> {
+    const auth = await this.#authenticator.authenticate();
     for (const [name, value] of Object.entries(auth.params)) params.set(name, value);
     const redact = createRedactor([...auth.secrets, ...requestSecrets]);
     const response = await postTokenRequest({
-      url: this.tokenUrl!,
+      url: this.#tokenUrl!,
       form: params,
       headers: auth.headers,
-      timeoutMs: this.config.timeoutMs ?? TOKEN_DEFAULTS.requestTimeoutMs,
-      maxResponseBytes: this.config.maxResponseBytes ?? TOKEN_DEFAULTS.maxResponseBytes,
+      timeoutMs: this.#config.timeoutMs ?? TOKEN_DEFAULTS.requestTimeoutMs,
+      maxResponseBytes: this.#config.maxResponseBytes ?? TOKEN_DEFAULTS.maxResponseBytes,
     });
     return parseTokenEndpointResponse(response, {
-      receivedAt: this.clock.now(),
+      receivedAt: this.#clock.now(),
       defaultExpiresInSeconds:
-        this.config.defaultExpiresInSeconds ?? TOKEN_DEFAULTS.defaultExpiresInMs / 1000,
+        this.#config.defaultExpiresInSeconds ?? TOKEN_DEFAULTS.defaultExpiresInMs / 1000,
       redact,
     });
   }
 
   /** Runs tasks one at a time, in call order; a failed task does not stop the next. */
-  private async exclusive<T>(task: () => Promise<T>): Promise<T> {
-    const previous = this.queue;
+  async #exclusive<T>(task: () => Promise<T>): Promise<T> {
+    const previous = this.#queue;
     let release!: () => void;
-    this.queue = new Promise<void>((resolve) => (release = resolve));
+    this.#queue = new Promise<void>((resolve) => (release = resolve));
     await previous;
     try {
       return await task();

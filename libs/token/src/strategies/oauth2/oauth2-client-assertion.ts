@@ -30,54 +30,56 @@ export interface ClientAssertionOptions {
 
 /**
  * Signs RFC 7523 client assertions: `iss` = `sub` = client id, `aud` = token endpoint, a random `jti`,
- * `iat` = now, `exp` = now + 60 s. The key is imported once, on first use.
+ * `iat` = now, `exp` = now + 60 s. The key is imported once, on first use. The key, in any form,
+ * lives in `#private` fields, out of reach of `util.inspect` and `JSON.stringify`.
  */
 export class ClientAssertionSigner {
-  private readonly algorithm: ClientAssertionAlgorithm;
-  private key?: Promise<CryptoKey | Uint8Array>;
+  readonly #options: ClientAssertionOptions;
+  readonly #clock: Clock;
+  readonly #algorithm: ClientAssertionAlgorithm;
+  #key?: Promise<CryptoKey | Uint8Array>;
 
-  constructor(
-    private readonly options: ClientAssertionOptions,
-    private readonly clock: Clock,
-  ) {
-    this.algorithm = options.algorithm ?? 'RS256';
+  constructor(options: ClientAssertionOptions, clock: Clock) {
+    this.#options = options;
+    this.#clock = clock;
+    this.#algorithm = options.algorithm ?? 'RS256';
   }
 
   async sign(): Promise<string> {
-    const nowSeconds = Math.floor(this.clock.now() / 1000);
+    const nowSeconds = Math.floor(this.#clock.now() / 1000);
     return new SignJWT({})
       .setProtectedHeader({
-        alg: this.algorithm,
+        alg: this.#algorithm,
         typ: 'JWT',
-        ...(this.options.keyId ? { kid: this.options.keyId } : {}),
+        ...(this.#options.keyId ? { kid: this.#options.keyId } : {}),
       })
-      .setIssuer(this.options.clientId)
-      .setSubject(this.options.clientId)
-      .setAudience(this.options.audience)
+      .setIssuer(this.#options.clientId)
+      .setSubject(this.#options.clientId)
+      .setAudience(this.#options.audience)
       .setJti(randomUUID())
       .setIssuedAt(nowSeconds)
       .setExpirationTime(nowSeconds + CLIENT_ASSERTION_LIFETIME_SECONDS)
-      .sign(await this.signingKey());
+      .sign(await this.#signingKey());
   }
 
-  private signingKey(): Promise<CryptoKey | Uint8Array> {
-    this.key ??= this.importKey().catch((error: unknown) => {
-      this.key = undefined;
+  #signingKey(): Promise<CryptoKey | Uint8Array> {
+    this.#key ??= this.#importKey().catch((error: unknown) => {
+      this.#key = undefined;
       throw error;
     });
-    return this.key;
+    return this.#key;
   }
 
-  private async importKey(): Promise<CryptoKey | Uint8Array> {
-    const { privateKey } = this.options;
+  async #importKey(): Promise<CryptoKey | Uint8Array> {
+    const { privateKey } = this.#options;
     try {
       return typeof privateKey === 'string'
-        ? await importPKCS8(privateKey, this.algorithm)
-        : await importJWK(privateKey as JWK, this.algorithm);
+        ? await importPKCS8(privateKey, this.#algorithm)
+        : await importJWK(privateKey as JWK, this.#algorithm);
     } catch {
       // jose's message is safe, but a key parser's error is no place to risk quoting key material.
       throw new InvalidTokenOptionsError(
-        `oauth2 "privateKey" could not be imported as a ${this.algorithm} private key (PKCS#8 PEM or private JWK)`,
+        `oauth2 "privateKey" could not be imported as a ${this.#algorithm} private key (PKCS#8 PEM or private JWK)`,
         undefined,
         'privateKey',
       );

@@ -38,19 +38,20 @@ export function basicAuthorization(clientId: string, clientSecret: string): stri
   return `Basic ${Buffer.from(`${formEncode(clientId)}:${formEncode(clientSecret)}`, 'utf8').toString('base64')}`;
 }
 
-/** Produces the client authentication for each token request. */
+/**
+ * Produces the client authentication for each token request. The credentials and the signer live in
+ * `#private` fields: `util.inspect` and `JSON.stringify` of an authenticator never show a secret.
+ */
 export class OAuth2ClientAuthenticator {
   readonly method: OAuth2ClientAuthMethod;
-  private readonly signer?: ClientAssertionSigner;
+  readonly #credentials: OAuth2ClientCredentials;
+  readonly #signer?: ClientAssertionSigner;
 
-  constructor(
-    private readonly credentials: OAuth2ClientCredentials,
-    tokenUrl: string,
-    clock: Clock,
-  ) {
+  constructor(credentials: OAuth2ClientCredentials, tokenUrl: string, clock: Clock) {
+    this.#credentials = credentials;
     this.method = credentials.clientAuth ?? 'client_secret_basic';
     if (this.method === 'private_key_jwt') {
-      this.signer = new ClientAssertionSigner(
+      this.#signer = new ClientAssertionSigner(
         {
           clientId: credentials.clientId,
           audience: tokenUrl,
@@ -65,13 +66,16 @@ export class OAuth2ClientAuthenticator {
 
   /** Secrets known before any request, for redaction. */
   get staticSecrets(): string[] {
-    const { clientSecret } = this.credentials;
+    const { clientSecret } = this.#credentials;
     if (!clientSecret) return [];
-    return [clientSecret, basicAuthorization(this.credentials.clientId, clientSecret).slice('Basic '.length)];
+    return [
+      clientSecret,
+      basicAuthorization(this.#credentials.clientId, clientSecret).slice('Basic '.length),
+    ];
   }
 
   async authenticate(): Promise<ClientAuthentication> {
-    const { clientId, clientSecret = '' } = this.credentials;
+    const { clientId, clientSecret = '' } = this.#credentials;
     switch (this.method) {
       case 'client_secret_basic':
         return {
@@ -86,7 +90,7 @@ export class OAuth2ClientAuthenticator {
           secrets: this.staticSecrets,
         };
       case 'private_key_jwt': {
-        const assertion = await this.signer!.sign();
+        const assertion = await this.#signer!.sign();
         return {
           headers: {},
           params: {
