@@ -24,4 +24,5 @@ export const TEST_SECRETS: readonly string[] = [
   'Jw-inspect-SECRET-canary-5e2a',
   'Oc-inspect-SECRET-canary-3d1f',
   'Rt-inspect-REFRESH-canary-8b6c',
+  'Cfg-SECRET-canary-0b7e',
 ];
