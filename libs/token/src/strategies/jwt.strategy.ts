@@ -1,13 +1,13 @@
 import { createHash } from 'node:crypto';
-import { importJWK, importPKCS8, SignJWT, type CryptoKey, type JWK } from 'jose';
+import { SignJWT, type CryptoKey } from 'jose';
 import type { z } from 'zod';
 import { systemClock, type Clock } from '../clock.js';
 import { TOKEN_DEFAULTS } from '../token.constants.js';
-import { InvalidTokenOptionsError } from '../token.errors.js';
 import { TokenInfo } from '../token-info.js';
 import type { TokenStrategy } from '../token-strategy.interface.js';
 import { parseOrThrow } from '../validation.js';
 import { jwtProviderSchema, type JwtProviderConfig } from './jwt.options.js';
+import { importPrivateKey } from './private-key.check.js';
 
 type ParsedJwtConfig = z.output<typeof jwtProviderSchema>;
 
@@ -78,17 +78,6 @@ export class JwtStrategy implements TokenStrategy {
   async #importKey(): Promise<CryptoKey | Uint8Array> {
     const { secretKey, privateKey } = this.#config;
     if (this.#algorithm.startsWith('HS')) return new TextEncoder().encode(secretKey);
-    try {
-      return typeof privateKey === 'string'
-        ? await importPKCS8(privateKey, this.#algorithm)
-        : await importJWK(privateKey as JWK, this.#algorithm);
-    } catch {
-      // jose's message is safe, but a key parser's error is no place to risk quoting key material.
-      throw new InvalidTokenOptionsError(
-        `jwt "privateKey" could not be imported as a ${this.#algorithm} private key (PKCS#8 PEM or private JWK)`,
-        undefined,
-        'privateKey',
-      );
-    }
+    return importPrivateKey(privateKey!, this.#algorithm, 'jwt');
   }
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { importJWK, importPKCS8, SignJWT, type CryptoKey, type JWK } from 'jose';
+import { SignJWT, type CryptoKey } from 'jose';
 import type { Clock } from '../../clock.js';
-import { InvalidTokenOptionsError } from '../../token.errors.js';
+import { importPrivateKey } from '../private-key.check.js';
 
 /** Algorithms `private_key_jwt` signs with. */
 export const CLIENT_ASSERTION_ALGORITHMS = ['RS256', 'ES256', 'EdDSA'] as const;
@@ -72,17 +72,6 @@ export class ClientAssertionSigner {
 
   async #importKey(): Promise<CryptoKey | Uint8Array> {
     const { privateKey } = this.#options;
-    try {
-      return typeof privateKey === 'string'
-        ? await importPKCS8(privateKey, this.#algorithm)
-        : await importJWK(privateKey as JWK, this.#algorithm);
-    } catch {
-      // jose's message is safe, but a key parser's error is no place to risk quoting key material.
-      throw new InvalidTokenOptionsError(
-        `oauth2 "privateKey" could not be imported as a ${this.#algorithm} private key (PKCS#8 PEM or private JWK)`,
-        undefined,
-        'privateKey',
-      );
-    }
+    return importPrivateKey(privateKey!, this.#algorithm, 'oauth2');
   }
 }
