@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { exportJWK, exportPKCS8, generateKeyPair } from 'jose';
-import { OAuth2Strategy } from '../libs/token/src/strategies/oauth2.strategy.js';
+import { OAuth2Strategy } from '../libs/token/src/strategies/oauth2/oauth2.strategy.js';
 import { TokenEndpointError } from '../libs/token/src/token.errors.js';
 import type { TokenInfo } from '../libs/token/src/token-info.js';
 import { startAssertionEndpoint, type AssertionEndpoint } from './support/oauth2-assertion-endpoint.js';

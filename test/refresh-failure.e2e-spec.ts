@@ -6,7 +6,7 @@ import { ManualClock } from '../libs/token/src/clock.js';
 import { TokenAcquisitionError } from '../libs/token/src/token.errors.js';
 import { TokenModule } from '../libs/token/src/token.module.js';
 import { TokenService } from '../libs/token/src/token.service.js';
-import { TokenRefreshScheduler } from '../libs/token/src/token-refresh.scheduler.js';
+import { TokenRefreshScheduler } from '../libs/token/src/refresh/token-refresh.scheduler.js';
 import { LogCapture } from './support/log-capture.js';
 
 /**

@@ -7,7 +7,10 @@ import { TokenInfo } from '../libs/token/src/token-info.js';
 import type { TokenStrategy } from '../libs/token/src/token-strategy.interface.js';
 import { TokenModule } from '../libs/token/src/token.module.js';
 import { TokenService } from '../libs/token/src/token.service.js';
-import { TOKEN_REFRESH_JOB_NAME, TokenRefreshScheduler } from '../libs/token/src/token-refresh.scheduler.js';
+import {
+  TOKEN_REFRESH_JOB_NAME,
+  TokenRefreshScheduler,
+} from '../libs/token/src/refresh/token-refresh.scheduler.js';
 import { LogCapture } from './support/log-capture.js';
 import { StubStrategy } from './support/stub-strategy.js';
 

@@ -48,7 +48,7 @@ function toForm(client: typeof BENCH_CLIENT): Record<string, string> {
 }
 
 // Held in a variable so TypeScript does not resolve it at build time: the file may not exist yet.
-const OAUTH2_STRATEGY_MODULE = '../../libs/token/src/strategies/oauth2.strategy.js';
+const OAUTH2_STRATEGY_MODULE = '../../libs/token/src/strategies/oauth2/oauth2.strategy.js';
 
 /**
  * The library's `OAuth2Strategy` against `tokenUrl` when it is there and accepts this configuration,

@@ -17,15 +17,15 @@ export type TokenModuleAsyncOptions = typeof TOKEN_MODULE_ASYNC_OPTIONS_TYPE;
 import type { TokenModuleOptions } from './token.options.js';
 import { TokenService } from './token.service.js';
 import { TokenEventEmitterBridge } from './token-event-emitter.bridge.js';
-import { TokenRefreshScheduler } from './token-refresh.scheduler.js';
+import { TokenRefreshScheduler } from './refresh/token-refresh.scheduler.js';
 import { TokenContextExplorer } from './http/token-context.explorer.js';
 import { TokenFetch } from './http/token-fetch.js';
 import { TokenHttpInterceptor } from './http/token-http.interceptor.js';
 import { TokenMetadataAccessor } from './http/token-metadata.accessor.js';
 import { TokenRequestAuthorizer } from './http/token-request-authorizer.js';
-import { resolveTokenConfig, type ResolvedTokenConfig } from './token-config.loader.js';
-import { createStrategy, providerOptionsOf } from './token-strategy.factory.js';
-import type { ProviderOptions } from './provider-options.schema.js';
+import { resolveTokenConfig, type ResolvedTokenConfig } from './config/token-config.loader.js';
+import { createStrategy, providerOptionsOf } from './config/token-strategy.factory.js';
+import type { ProviderOptions } from './config/provider-options.schema.js';
 import type { TokenStrategy } from './token-strategy.interface.js';
 
 /** The validated configuration in force, for the module's own parts (scheduler, HTTP, store). */

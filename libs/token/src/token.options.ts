@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { Clock } from './clock.js';
 import { customProviderSchema } from './strategies/custom.options.js';
 import { jwtProviderSchema } from './strategies/jwt.options.js';
-import { oauth2ProviderSchema } from './strategies/oauth2.options.js';
+import { oauth2ProviderSchema } from './strategies/oauth2/oauth2.options.js';
 import type { Redis } from 'ioredis';
 import { redisStoreOptionsSchema } from './stores/redis-store.options.js';
 import type { TokenStore } from './stores/token-store.interface.js';

@@ -4,7 +4,7 @@ import { deferred, flushPromises } from '../../../test/support/stub-strategy.js'
 import { ManualClock } from './clock.js';
 import { TokenAcquisitionError } from './token.errors.js';
 import { TokenInfo } from './token-info.js';
-import { TokenRefreshScheduler } from './token-refresh.scheduler.js';
+import { TokenRefreshScheduler } from './refresh/token-refresh.scheduler.js';
 import { TokenService } from './token.service.js';
 
 const HOUR = 3_600_000;

@@ -1,23 +1,23 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown, Optional } from '@nestjs/common';
 import { systemClock, type Clock } from './clock.js';
-import { providerOptionsSchema, type ProviderOptions } from './provider-options.schema.js';
+import { providerOptionsSchema, type ProviderOptions } from './config/provider-options.schema.js';
 import { MemoryTokenStore } from './stores/memory-token.store.js';
 import type { TokenStore } from './stores/token-store.interface.js';
 import { TOKEN_DEFAULTS } from './token.constants.js';
 import { InvalidTokenOptionsError, TokenProviderNotFoundError } from './token.errors.js';
 import { TokenEvents } from './token.events.js';
-import { TokenCacheEntry } from './token-cache-entry.js';
-import { FreshnessTimer } from './token-freshness.timer.js';
+import { TokenCacheEntry } from './refresh/token-cache-entry.js';
+import { FreshnessTimer } from './refresh/token-freshness.timer.js';
 import type { TokenInfo } from './token-info.js';
-import { TokenRefresher } from './token-refresher.js';
+import { TokenRefresher } from './refresh/token-refresher.js';
 import { describeRequestParameters, requestParametersOf } from './token-request-parameters.js';
-import { collectTokenStats, type TokenStats } from './token-stats.js';
+import { collectTokenStats, type TokenStats } from './refresh/token-stats.js';
 import {
   isTokenStrategy,
   type TokenRequestParameters,
   type TokenStrategy,
 } from './token-strategy.interface.js';
-import { describeZodIssue } from './validation.js';
+import { describeZodIssue } from './config/validation.js';
 
 /**
  * How `TokenService` is built; the module fills it from its options.

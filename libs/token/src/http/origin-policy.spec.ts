@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import type { ProviderOptions } from '../provider-options.schema.js';
+import type { ProviderOptions } from '../config/provider-options.schema.js';
 import { checkTokenOrigin, parseAbsoluteUrl } from './origin-policy.js';
 
 const verdictOf = (url: string, options: ProviderOptions) => checkTokenOrigin(parseAbsoluteUrl(url), options);

@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import type { DiscoveryService } from '@nestjs/core';
 import axios, { AxiosError, type AxiosAdapter, type InternalAxiosRequestConfig } from 'axios';
 import { ManualClock } from '../clock.js';
-import type { ProviderOptions } from '../provider-options.schema.js';
+import type { ProviderOptions } from '../config/provider-options.schema.js';
 import { TokenOriginError } from '../token.errors.js';
 import { TokenInfo } from '../token-info.js';
 import { TokenService } from '../token.service.js';

@@ -1,5 +1,5 @@
 import type { TokenEventMap } from '../token.events.js';
-import type { TokenStats } from '../token-stats.js';
+import type { TokenStats } from '../refresh/token-stats.js';
 
 /**
  * What the metrics read from `TokenService`: its counters and its events. Anything with these two

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import type { TokenInfo } from '../token-info.js';
-import { parseOrThrow } from '../validation.js';
+import { parseOrThrow } from '../config/validation.js';
 import { describeError, RedisConnection, UNAVAILABLE, type Unavailable } from './redis-connection.js';
 import { compareAndDelete, RedisLease } from './redis-lease.js';
 import {

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { ResolvedTokenConfig } from '../token-config.loader.js';
+import type { ResolvedTokenConfig } from '../config/token-config.loader.js';
 import { InvalidTokenOptionsError } from '../token.errors.js';
 import type { TokenModuleOptions } from '../token.options.js';
 import { MemoryTokenStore } from './memory-token.store.js';

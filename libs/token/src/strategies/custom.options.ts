@@ -1,6 +1,6 @@
 import type { InjectionToken, Type } from '@nestjs/common';
 import { z } from 'zod';
-import { providerOptionsSchema } from '../provider-options.schema.js';
+import { providerOptionsSchema } from '../config/provider-options.schema.js';
 import type { TokenStrategy } from '../token-strategy.interface.js';
 
 const isFunction = (value: unknown) => typeof value === 'function';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { nonEmptyString, providerOptionsSchema } from '../provider-options.schema.js';
+import { nonEmptyString, providerOptionsSchema } from '../config/provider-options.schema.js';
 import { privateKeyProblem } from './private-key.check.js';
 
 const symmetric = ['HS256', 'HS384', 'HS512'] as const;

@@ -5,7 +5,7 @@ import { systemClock, type Clock } from '../clock.js';
 import { TOKEN_DEFAULTS } from '../token.constants.js';
 import { TokenInfo } from '../token-info.js';
 import type { TokenStrategy } from '../token-strategy.interface.js';
-import { parseOrThrow } from '../validation.js';
+import { parseOrThrow } from '../config/validation.js';
 import { jwtProviderSchema, type JwtProviderConfig } from './jwt.options.js';
 import { importPrivateKey } from './private-key.check.js';
 

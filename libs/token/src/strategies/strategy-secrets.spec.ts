@@ -9,7 +9,7 @@ import {
 import { TEST_SECRETS } from '../../../../test/support/test-secrets.js';
 import { TokenService } from '../token.service.js';
 import { JwtStrategy } from './jwt.strategy.js';
-import { OAuth2Strategy } from './oauth2.strategy.js';
+import { OAuth2Strategy } from './oauth2/oauth2.strategy.js';
 
 // Built-in strategies hold credentials (secret key, private key, client secret, refresh token).
 // TypeScript `private` is an ordinary enumerable property, so these must be ES `#private` fields:

@@ -12,11 +12,11 @@ import {
   errorRenderings,
   startLoopbackServer,
   type LoopbackServer,
-} from '../../../../test/support/oauth2-loopback-server.js';
-import { createRedactor, sanitizeServerText } from '../http/token-endpoint-redaction.js';
-import { parseTokenEndpointResponse } from '../http/token-endpoint-response.js';
-import { TokenEndpointError, TokenRequestError, TokenResponseError } from '../token.errors.js';
-import { TokenInfo } from '../token-info.js';
+} from '../../../../../test/support/oauth2-loopback-server.js';
+import { createRedactor, sanitizeServerText } from './token-endpoint-redaction.js';
+import { parseTokenEndpointResponse } from './token-endpoint-response.js';
+import { TokenEndpointError, TokenRequestError, TokenResponseError } from '../../token.errors.js';
+import { TokenInfo } from '../../token-info.js';
 import { OAuth2Strategy } from './oauth2.strategy.js';
 
 const SECRET = 'Fz-SECRET-canary-7c1d';

@@ -1,13 +1,13 @@
 import type { InjectionToken } from '@nestjs/common';
 import type { ModuleRef } from '@nestjs/core';
-import type { Clock } from './clock.js';
+import type { Clock } from '../clock.js';
 import type { ProviderOptions } from './provider-options.schema.js';
-import type { CustomProviderConfig } from './strategies/custom.options.js';
-import { JwtStrategy } from './strategies/jwt.strategy.js';
-import { OAuth2Strategy } from './strategies/oauth2.strategy.js';
-import { InvalidTokenOptionsError } from './token.errors.js';
-import type { providerConfigSchema } from './token.options.js';
-import { isTokenStrategy, type TokenStrategy } from './token-strategy.interface.js';
+import type { CustomProviderConfig } from '../strategies/custom.options.js';
+import { JwtStrategy } from '../strategies/jwt.strategy.js';
+import { OAuth2Strategy } from '../strategies/oauth2/oauth2.strategy.js';
+import { InvalidTokenOptionsError } from '../token.errors.js';
+import type { providerConfigSchema } from '../token.options.js';
+import { isTokenStrategy, type TokenStrategy } from '../token-strategy.interface.js';
 import type { z } from 'zod';
 
 type ParsedProviderConfig = z.output<typeof providerConfigSchema>;

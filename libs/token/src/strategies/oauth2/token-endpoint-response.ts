@@ -1,6 +1,6 @@
 import { decodeJwt } from 'jose';
-import { TokenEndpointError, TokenRequestError, TokenResponseError } from '../token.errors.js';
-import { TokenInfo } from '../token-info.js';
+import { TokenEndpointError, TokenRequestError, TokenResponseError } from '../../token.errors.js';
+import { TokenInfo } from '../../token-info.js';
 import {
   MAX_SNIPPET_CHARS,
   sanitizeServerText,

@@ -1,4 +1,4 @@
-import { TokenRequestError } from '../token.errors.js';
+import { TokenRequestError } from '../../token.errors.js';
 import { describeEndpoint } from './token-endpoint-url.js';
 
 /** A POST to a token endpoint, as {@link postTokenRequest} sends it. */

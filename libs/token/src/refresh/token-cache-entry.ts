@@ -1,7 +1,7 @@
-import type { ProviderOptions } from './provider-options.schema.js';
-import type { TokenError } from './token.errors.js';
-import type { TokenInfo } from './token-info.js';
-import type { TokenStrategy } from './token-strategy.interface.js';
+import type { ProviderOptions } from '../config/provider-options.schema.js';
+import type { TokenError } from '../token.errors.js';
+import type { TokenInfo } from '../token-info.js';
+import type { TokenStrategy } from '../token-strategy.interface.js';
 
 /**
  * Everything `TokenService` keeps for one provider: its strategy, the cached token with its refresh

@@ -1,9 +1,9 @@
 import { Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import type { SchedulerRegistry } from '@nestjs/schedule';
 import { CronJob, validateCronExpression } from 'cron';
-import { TOKEN_DEFAULTS } from './token.constants.js';
-import { InvalidTokenOptionsError } from './token.errors.js';
-import type { TokenService } from './token.service.js';
+import { TOKEN_DEFAULTS } from '../token.constants.js';
+import { InvalidTokenOptionsError } from '../token.errors.js';
+import type { TokenService } from '../token.service.js';
 
 /** Name of the refresh job in `SchedulerRegistry`. */
 export const TOKEN_REFRESH_JOB_NAME = 'nest-token-manager:refresh';

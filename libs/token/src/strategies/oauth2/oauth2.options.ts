@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { tokenUrlProblem } from '../http/token-endpoint-url.js';
-import { nonEmptyString, providerOptionsSchema } from '../provider-options.schema.js';
-import { CLIENT_ASSERTION_ALGORITHMS } from './oauth2/oauth2-client-assertion.js';
-import { privateKeyProblem } from './private-key.check.js';
+import { tokenUrlProblem } from './token-endpoint-url.js';
+import { nonEmptyString, providerOptionsSchema } from '../../config/provider-options.schema.js';
+import { CLIENT_ASSERTION_ALGORITHMS } from './oauth2-client-assertion.js';
+import { privateKeyProblem } from '../private-key.check.js';
 
 /** Parameters the strategy sets itself; `extraParams` may not override them. */
 export const OAUTH2_RESERVED_PARAMS = [

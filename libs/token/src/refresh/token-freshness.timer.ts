@@ -1,4 +1,4 @@
-import { systemClock, type Clock } from './clock.js';
+import { systemClock, type Clock } from '../clock.js';
 import type { TokenCacheEntry } from './token-cache-entry.js';
 
 /** Longest the timer runs before it looks at the clock again (a wall-clock jump, a very long lifetime). */

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { InvalidTokenOptionsError } from './token.errors.js';
+import { InvalidTokenOptionsError } from '../token.errors.js';
 
 /**
  * Turns a zod issue into a field name and a message that names it. Zod messages describe the

@@ -1,7 +1,7 @@
 import type { ConfigService } from '@nestjs/config';
 import type { z } from 'zod';
-import { TOKEN_CONFIG_NAMESPACE } from './token.constants.js';
-import { tokenConfigSchema, type TokenModuleOptions } from './token.options.js';
+import { TOKEN_CONFIG_NAMESPACE } from '../token.constants.js';
+import { tokenConfigSchema, type TokenModuleOptions } from '../token.options.js';
 import { parseOrThrow } from './validation.js';
 
 export type ResolvedTokenConfig = z.output<typeof tokenConfigSchema>;

@@ -1,15 +1,15 @@
 import type { z } from 'zod';
-import { systemClock, type Clock } from '../clock.js';
-import { createRedactor } from '../http/token-endpoint-redaction.js';
-import { postTokenRequest } from '../http/token-endpoint-request.js';
-import { parseTokenEndpointResponse } from '../http/token-endpoint-response.js';
-import { TOKEN_DEFAULTS } from '../token.constants.js';
-import { InvalidTokenOptionsError, TokenEndpointError } from '../token.errors.js';
-import type { TokenInfo } from '../token-info.js';
-import type { TokenRequestParameters, TokenStrategy } from '../token-strategy.interface.js';
-import { normalizeScopes, oauth2CacheKey } from './oauth2/oauth2-cache-key.js';
-import { OAuth2ClientAuthenticator } from './oauth2/oauth2-client-auth.js';
-import { parseOrThrow } from '../validation.js';
+import { systemClock, type Clock } from '../../clock.js';
+import { createRedactor } from './token-endpoint-redaction.js';
+import { postTokenRequest } from './token-endpoint-request.js';
+import { parseTokenEndpointResponse } from './token-endpoint-response.js';
+import { TOKEN_DEFAULTS } from '../../token.constants.js';
+import { InvalidTokenOptionsError, TokenEndpointError } from '../../token.errors.js';
+import type { TokenInfo } from '../../token-info.js';
+import type { TokenRequestParameters, TokenStrategy } from '../../token-strategy.interface.js';
+import { normalizeScopes, oauth2CacheKey } from './oauth2-cache-key.js';
+import { OAuth2ClientAuthenticator } from './oauth2-client-auth.js';
+import { parseOrThrow } from '../../config/validation.js';
 import { oauth2ProviderSchema, type OAuth2ProviderConfig } from './oauth2.options.js';
 
 type ParsedOAuth2Config = z.output<typeof oauth2ProviderSchema>;

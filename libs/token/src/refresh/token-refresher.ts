@@ -1,11 +1,11 @@
 import type { Logger } from '@nestjs/common';
-import type { Clock } from './clock.js';
-import type { TokenStore } from './stores/token-store.interface.js';
-import { TokenAcquisitionError, TokenRequestError, TokenResponseError } from './token.errors.js';
-import type { TokenEventMap, TokenEvents } from './token.events.js';
+import type { Clock } from '../clock.js';
+import type { TokenStore } from '../stores/token-store.interface.js';
+import { TokenAcquisitionError, TokenRequestError, TokenResponseError } from '../token.errors.js';
+import type { TokenEventMap, TokenEvents } from '../token.events.js';
 import type { TokenCacheEntry } from './token-cache-entry.js';
 import type { FreshnessTimer } from './token-freshness.timer.js';
-import { TokenInfo } from './token-info.js';
+import { TokenInfo } from '../token-info.js';
 import { planRefreshWindows, retryDelayMs } from './token-refresh.policy.js';
 
 const noop = () => {};
