@@ -106,6 +106,8 @@ async function follow(
   authorizer: TokenRequestAuthorizer,
 ): Promise<AxiosResponse> {
   const limit = config.maxRedirects ?? DEFAULT_MAX_REDIRECTS;
+  // `timeout` bounds the whole chain, as it does when follow-redirects follows it.
+  const deadline = config.timeout ? Date.now() + config.timeout : undefined;
   let url = first;
   let carries = true;
   let hop: InternalAxiosRequestConfig = {
@@ -141,6 +143,7 @@ async function follow(
     }
     discard(response);
     hop = nextHop(hop, url, next, method.toLowerCase(), keepsBody);
+    if (deadline !== undefined) hop.timeout = Math.max(1, deadline - Date.now());
     if (carries && !authorizer.mayFollowRedirect(provider, next)) {
       hop.headers.delete('Authorization');
       carries = false;
