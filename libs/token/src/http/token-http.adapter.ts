@@ -176,7 +176,11 @@ function nextHop(
   } as InternalAxiosRequestConfig;
 }
 
-/** The adapter axios would use for `spec`: the config's function, else resolved by name. */
+/**
+ * The adapter axios would use for `spec`: the config's function, else resolved by name with the
+ * axios the library is installed with (the peer dependency, the application's one). An instance of
+ * another axios copy that names its adapter gets that copy's adapter only if it passes the function.
+ */
 function resolveAdapter(spec: InternalAxiosRequestConfig['adapter']): AxiosAdapter {
   return typeof spec === 'function' ? spec : axios.getAdapter(spec ?? axios.defaults.adapter);
 }
