@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { TokenService } from '../token.service.js';
 import { parseAbsoluteUrl } from './origin-policy.js';
 import { currentTokenProvider } from './token-context.js';
+import { discardBody, sendFollowingRedirects } from './token-fetch-redirects.js';
 import { TokenRequestAuthorizer } from './token-request-authorizer.js';
 
 /** `fetch`'s options plus the per-request `token` option: a provider name, or `false` for none. */
@@ -24,7 +25,9 @@ export interface TokenFetchOptions {
  * Wraps `fetch` with the rules of the axios interceptor: the `Authorization` header for `provider`
  * (or, without one, the `@UseToken()` in effect; `init.token` overrides both), never to an origin the
  * provider does not allow, never over a header the caller set; on a 401, one retry with a fresh token
- * (not for a `ReadableStream` body, which cannot be sent twice).
+ * (not for a `ReadableStream` body, which cannot be sent twice). A request that carries the token has
+ * its redirects followed by the wrapper (the `fetch` underneath runs with `redirect: 'manual'`), each
+ * hop's origin checked like the first; the caller's `redirect: 'manual'` or `'error'` is kept.
  *
  * @publicApi
  * @example
@@ -84,18 +87,18 @@ function fetchWithTokens(
 
     const url = input instanceof Request ? parseAbsoluteUrl(input.url) : parseAbsoluteUrl(String(input));
     const info = await authorizer.tokenFor(provider, url);
-    if (info === undefined) return send(input, requestInit);
+    if (info === undefined || url === undefined) return send(input, requestInit);
 
     const replayable = !(requestInit.body instanceof ReadableStream);
     // A Request's body can be read once; keep a copy for the retry (bodiless ones are reusable).
     const spare = replayable && input instanceof Request && input.body !== null ? input.clone() : input;
-    headers.set('authorization', info.authorizationHeader);
-    const response = await send(input, { ...requestInit, headers });
-    if (response.status !== 401 || !replayable) return response;
+    const request = { send, authorizer, provider, url, init: requestInit, headers };
+    const first = await sendFollowingRedirects(request, input, info.authorizationHeader);
+    // Only a 401 to our token is ours to retry, not one from a hop the token did not go to.
+    if (first.response.status !== 401 || !first.carried || !replayable) return first.response;
 
-    await response.body?.cancel();
+    await discardBody(first.response);
     const fresh = await authorizer.renewAfterUnauthorized(provider, info.token);
-    headers.set('authorization', fresh.authorizationHeader);
-    return send(spare, { ...requestInit, headers });
+    return (await sendFollowingRedirects(request, spare, fresh.authorizationHeader)).response;
   };
 }

@@ -2,59 +2,30 @@ import { HttpService } from '@nestjs/axios';
 import { Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryService } from '@nestjs/core';
 import { isAxiosError, type AxiosInstance, type InternalAxiosRequestConfig } from 'axios';
-import { parseAbsoluteUrl } from './origin-policy.js';
 import { currentTokenProvider } from './token-context.js';
+import { createTokenAdapter, isStream, tokenAdapterStateOf } from './token-http.adapter.js';
 import { TokenRequestAuthorizer } from './token-request-authorizer.js';
 import './axios-augmentation.js';
 
+export { requestUrlOf } from './axios-request-url.js';
+
 /** On an axios instance: the interceptor that owns it, so nothing is installed twice. */
 const INSTALLED_BY = Symbol.for('nest-token-manager:axios-installed-by');
-/** On a request config: the token we put in its `Authorization` header. */
-const APPLIED_TOKEN = Symbol.for('nest-token-manager:applied-token');
 
-interface AppliedToken {
-  readonly provider: string;
-  readonly token: string;
-  /** The exact header value we set; any other value is the caller's own. */
-  readonly header: string;
-  /** Already retried after a 401: a second 401 goes to the caller. */
-  readonly retried: boolean;
-}
-
-type TokenRequestConfig = InternalAxiosRequestConfig & { [APPLIED_TOKEN]?: AppliedToken };
 type InstrumentedAxios = AxiosInstance & { [INSTALLED_BY]?: TokenHttpInterceptor };
-
-const ABSOLUTE_URL = /^([a-z][a-z\d+\-.]*:)?\/\//i;
-
-/**
- * Where axios will send the request: `baseURL` + `url` combined as axios does (an absolute `url` wins
- * unless `allowAbsoluteUrls: false`), or `undefined` when that is not an absolute URL.
- *
- * @publicApi
- */
-export function requestUrlOf(
-  config: Pick<InternalAxiosRequestConfig, 'url' | 'baseURL' | 'allowAbsoluteUrls'>,
-): URL | undefined {
-  const url = config.url ?? '';
-  const baseURL = config.baseURL;
-  const combine = baseURL && (!ABSOLUTE_URL.test(url) || config.allowAbsoluteUrls === false);
-  const full = combine
-    ? url
-      ? `${baseURL.replace(/\/?\/$/, '')}/${url.replace(/^\/+/, '')}`
-      : baseURL
-    : url;
-  return parseAbsoluteUrl(full);
-}
 
 /**
  * Installs request and response interceptors on the axios instance of every `HttpService` in the
  * application (each `HttpModule.register()` has its own instance; plain `HttpModule` imports share
  * axios' default one), once per instance however many services wrap it.
  *
- * - request: sets `Authorization` for the provider in effect (`{ token }` option, else `@UseToken()`),
- *   subject to the origin rules; a header the caller set is never touched;
- * - response: on a 401 to a request that carried our token, evicts that token (if still cached),
- *   gets a fresh one and retries the request once.
+ * - request: notes the `@UseToken()` provider in effect and puts the token adapter in front of the
+ *   request's own adapter. The adapter, run after every request interceptor (the application's too,
+ *   whenever they were registered), sets `Authorization` for the provider in effect (`{ token }`
+ *   option, else `@UseToken()`) if the final URL's origin is allowed, never over a header the caller
+ *   set, and follows redirects itself, checking each hop's origin (see `createTokenAdapter`);
+ * - response: on a 401 to a request whose final hop carried our token, evicts that token (if still
+ *   cached), gets a fresh one and retries the request once.
  *
  * @publicApi
  */
@@ -108,52 +79,52 @@ export class TokenHttpInterceptor implements OnModuleInit, OnApplicationShutdown
     this.installed.set(instance, { request, response });
   }
 
-  private async onRequest(config: TokenRequestConfig): Promise<TokenRequestConfig> {
-    const applied = config[APPLIED_TOKEN];
-    const ours = applied !== undefined && config.headers.get('Authorization') === applied.header;
-    // A header the caller set is theirs; ours (a retry, a config sent again) is renewed from the cache.
-    if (!ours && config.headers.has('Authorization')) return config;
-    const provider =
-      config.token === false
-        ? undefined
-        : typeof config.token === 'string'
-          ? config.token
-          : (currentTokenProvider() ?? applied?.provider);
-
-    const info =
-      provider === undefined ? undefined : await this.authorizer.tokenFor(provider, requestUrlOf(config));
-    if (provider === undefined || info === undefined) {
-      if (ours) config.headers.delete('Authorization');
-      delete config[APPLIED_TOKEN];
-      return config;
-    }
-    const header = info.authorizationHeader;
-    config.headers.set('Authorization', header);
-    config[APPLIED_TOKEN] = { provider, token: info.token, header, retried: applied?.retried ?? false };
+  /** Cheap on purpose: the token is decided by the adapter, on the config that is actually sent. */
+  private onRequest(config: InternalAxiosRequestConfig): InternalAxiosRequestConfig {
+    const previous = tokenAdapterStateOf(config.adapter);
+    config.adapter = createTokenAdapter(
+      {
+        inner: previous === undefined ? config.adapter : previous.inner,
+        contextProvider: currentTokenProvider(),
+        retried: previous?.retried ?? false,
+        provider: previous?.provider,
+        token: previous?.token,
+        header: previous?.header,
+      },
+      this.authorizer,
+    );
     return config;
   }
 
   private async onResponseError(instance: AxiosInstance, error: unknown): Promise<unknown> {
     if (!isAxiosError(error) || error.response?.status !== 401 || error.config === undefined) throw error;
-    const config = error.config as TokenRequestConfig;
-    const applied = config[APPLIED_TOKEN];
-    if (applied === undefined || applied.retried || config.headers.get('Authorization') !== applied.header) {
+    const config = error.config;
+    const state = tokenAdapterStateOf(config.adapter);
+    if (
+      state?.provider === undefined ||
+      state.token === undefined ||
+      state.retried ||
+      state.answeredWithToken !== true ||
+      config.headers.get('Authorization') !== state.header
+    ) {
       throw error;
     }
     if (isStream(config.data)) throw error; // a streamed body is gone; it cannot be sent again
 
-    const info = await this.authorizer.renewAfterUnauthorized(applied.provider, applied.token);
+    const info = await this.authorizer.renewAfterUnauthorized(state.provider, state.token);
     const header = info.authorizationHeader;
     config.headers.set('Authorization', header);
-    config[APPLIED_TOKEN] = { provider: applied.provider, token: info.token, header, retried: true };
+    config.adapter = createTokenAdapter(
+      {
+        inner: state.inner,
+        contextProvider: state.contextProvider,
+        retried: true,
+        provider: state.provider,
+        token: info.token,
+        header,
+      },
+      this.authorizer,
+    );
     return instance.request(config);
   }
-}
-
-function isStream(data: unknown): boolean {
-  return (
-    typeof data === 'object' &&
-    data !== null &&
-    (typeof (data as { pipe?: unknown }).pipe === 'function' || data instanceof ReadableStream)
-  );
 }

@@ -2,6 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { TokenOriginError } from '../token.errors.js';
 import type { TokenInfo } from '../token-info.js';
 import { TokenService } from '../token.service.js';
+import type { ProviderOptions } from '../config/provider-options.schema.js';
 import { checkTokenOrigin, type OriginVerdict } from './origin-policy.js';
 
 /** Distinct (provider, origin) warnings remembered; past this, warnings are no longer de-duplicated. */
@@ -28,13 +29,31 @@ export class TokenRequestAuthorizer {
   async tokenFor(provider: string, url: URL | undefined): Promise<TokenInfo | undefined> {
     const options = this.tokenService.getProviderOptions(provider);
     if (options.baseUrls === undefined || options.baseUrls.length === 0) this.warnUnbound(provider);
-    const verdict = checkTokenOrigin(url, options);
-    if (!verdict.allowed) {
-      if (options.strictOrigin === true) throw new TokenOriginError(provider, verdict.origin, verdict.reason);
-      this.warnOnce(provider, verdict);
-      return undefined;
-    }
+    if (!this.allows(provider, options, url, '')) return undefined;
     return this.tokenService.getToken(provider);
+  }
+
+  /**
+   * Whether a request that carries the provider's token may keep it on a redirect to `url`: the same
+   * origin rules as the first hop. `false` (warned once per provider and origin) means the next hop
+   * goes without it; with `strictOrigin: true` the redirect is refused with `TokenOriginError`.
+   */
+  mayFollowRedirect(provider: string, url: URL | undefined): boolean {
+    return this.allows(provider, this.tokenService.getProviderOptions(provider), url, 'after a redirect, ');
+  }
+
+  private allows(
+    provider: string,
+    options: Readonly<ProviderOptions>,
+    url: URL | undefined,
+    context: string,
+  ): boolean {
+    const verdict = checkTokenOrigin(url, options);
+    if (verdict.allowed) return true;
+    const reason = `${context}${verdict.reason}`;
+    if (options.strictOrigin === true) throw new TokenOriginError(provider, verdict.origin, reason);
+    this.warnOnce(provider, { ...verdict, reason });
+    return false;
   }
 
   /**
