@@ -25,4 +25,6 @@ export const TEST_SECRETS: readonly string[] = [
   'Oc-inspect-SECRET-canary-3d1f',
   'Rt-inspect-REFRESH-canary-8b6c',
   'Cfg-SECRET-canary-0b7e',
+  'Tn-SECRET-canary-61e0',
+  'Tt-SECRET-canary-2f4b',
 ];
