@@ -1,5 +1,12 @@
 import type { TokenEventMap } from '../token.events.js';
 import type { TokenStats } from '../refresh/token-stats.js';
+import {
+  DEFAULT_MAX_PROVIDER_LABELS,
+  MonotonicProviderTotals,
+  ProviderLabels,
+  sumByProvider,
+  type ProviderTotals,
+} from './token-metrics.providers.js';
 
 /**
  * What the metrics read from `TokenService`: its counters and its events. Anything with these two
@@ -7,13 +14,18 @@ import type { TokenStats } from '../refresh/token-stats.js';
  */
 export interface TokenMetricsSource {
   getStats(): TokenStats;
+  /**
+   * The registered provider names (`TokenService` has it): tells a per-call variant's stats entry,
+   * `graph (tenant=a)`, from a provider that happens to be named so. Optional for other sources.
+   */
+  providerNames?(): string[];
   readonly events: {
     on(event: 'refreshed', listener: (...payload: TokenEventMap['refreshed']) => void): unknown;
     off(event: 'refreshed', listener: (...payload: TokenEventMap['refreshed']) => void): unknown;
   };
 }
 
-/** One provider's figures in a {@link TokenMetricsSnapshot}. */
+/** One provider's figures in a {@link TokenMetricsSnapshot}, its per-call variants summed in. */
 export interface ProviderMetricsSnapshot {
   hits: number;
   misses: number;
@@ -24,9 +36,15 @@ export interface ProviderMetricsSnapshot {
   /** Calls answered with the still-valid cached token while a refresh was failing. */
   fallbacksServed: number;
   unauthorizedRetries: number;
-  /** Seconds until the cached token expires (negative once expired); null with no token. */
+  /**
+   * Seconds until its soonest-expiring cached token (its own or a variant's) expires, negative once
+   * expired; null with no token.
+   */
   expiresInSeconds: number | null;
-  /** 1 while the last refresh failed (the provider runs on its cached token or has none), else 0. */
+  /**
+   * 1 while the last refresh of its token, or of one of its variants, failed (it runs on a cached
+   * token or has none), else 0.
+   */
   degraded: 0 | 1;
   lastRefreshDurationSeconds: number | null;
 }
@@ -51,40 +69,86 @@ export interface TokenMetricsSnapshot {
 
 /**
  * The service's figures as a {@link TokenMetricsSnapshot}, read from `getStats()`: cheap enough to call
- * on every scrape or collection cycle.
+ * on every scrape or collection cycle. Per-call variants (`getToken(name, { tenant })`) are summed
+ * into their provider, so the keys of `providers` are provider names only, however many tenants or
+ * scopes callers use.
  *
  * @publicApi
  * @example
  * app.get('/internal/token-metrics', () => tokenMetricsSnapshot(tokenService));
  */
-export function tokenMetricsSnapshot(source: Pick<TokenMetricsSource, 'getStats'>): TokenMetricsSnapshot {
+export function tokenMetricsSnapshot(
+  source: Pick<TokenMetricsSource, 'getStats' | 'providerNames'>,
+): TokenMetricsSnapshot {
+  const labels = new ProviderLabels(source.providerNames?.bind(source), Infinity);
   const stats = source.getStats();
-  const providers: Record<string, ProviderMetricsSnapshot> = {};
-  for (const [name, token] of Object.entries(stats.tokens)) {
-    const calls = token.hits + token.misses;
-    providers[name] = {
-      hits: token.hits,
-      misses: token.misses,
-      hitRate: calls === 0 ? 0 : token.hits / calls,
-      refreshes: token.refreshes,
-      refreshFailures: token.failures,
-      fallbacksServed: token.fallbacks,
-      unauthorizedRetries: token.unauthorizedRetries,
-      expiresInSeconds: token.expiresIn === null ? null : token.expiresIn / 1000,
-      degraded: token.degraded ? 1 : 0,
-      lastRefreshDurationSeconds:
-        token.lastRefreshDurationMs === null ? null : token.lastRefreshDurationMs / 1000,
-    };
-  }
+  return toSnapshot(
+    stats,
+    sumByProvider(stats.tokens, (name) => labels.labelOf(name)),
+  );
+}
+
+/**
+ * A reader of snapshots for an exporter that scrapes again and again: counters stay monotonic when
+ * the service drops a variant, and providers past `maxProviders` share one overflow label.
+ */
+export function monotonicSnapshotReader(
+  source: Pick<TokenMetricsSource, 'getStats' | 'providerNames'>,
+  maxProviders = DEFAULT_MAX_PROVIDER_LABELS,
+): { read(): TokenMetricsSnapshot; labelOf(entryName: string): string } {
+  const labels = new ProviderLabels(source.providerNames?.bind(source), maxProviders);
+  const totals = new MonotonicProviderTotals(labels);
   return {
-    tokensCached: stats.totalCached,
-    hits: stats.hits,
-    misses: stats.misses,
-    hitRate: stats.hitRate,
-    refreshes: stats.refreshes,
-    refreshFailures: stats.failures,
-    fallbacksServed: stats.fallbacks,
-    unauthorizedRetries: stats.unauthorizedRetries,
-    providers,
+    read: () => {
+      const stats = source.getStats();
+      return toSnapshot(stats, totals.read(stats.tokens));
+    },
+    labelOf: (entryName) => labels.labelOf(entryName),
   };
+}
+
+function toSnapshot(stats: TokenStats, totals: Map<string, ProviderTotals>): TokenMetricsSnapshot {
+  const snapshot: TokenMetricsSnapshot = {
+    tokensCached: stats.totalCached,
+    hits: 0,
+    misses: 0,
+    hitRate: 0,
+    refreshes: 0,
+    refreshFailures: 0,
+    fallbacksServed: 0,
+    unauthorizedRetries: 0,
+    providers: {},
+  };
+  for (const [name, total] of totals) {
+    const calls = total.hits + total.misses;
+    const provider: ProviderMetricsSnapshot = {
+      hits: total.hits,
+      misses: total.misses,
+      hitRate: calls === 0 ? 0 : total.hits / calls,
+      refreshes: total.refreshes,
+      refreshFailures: total.failures,
+      fallbacksServed: total.fallbacks,
+      unauthorizedRetries: total.unauthorizedRetries,
+      expiresInSeconds: total.expiresIn === null ? null : total.expiresIn / 1000,
+      degraded: total.degraded ? 1 : 0,
+      lastRefreshDurationSeconds:
+        total.lastRefreshDurationMs === null ? null : total.lastRefreshDurationMs / 1000,
+    };
+    // A provider may be named `__proto__`: define, never assign.
+    Object.defineProperty(snapshot.providers, name, {
+      value: provider,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+    snapshot.hits += provider.hits;
+    snapshot.misses += provider.misses;
+    snapshot.refreshes += provider.refreshes;
+    snapshot.refreshFailures += provider.refreshFailures;
+    snapshot.fallbacksServed += provider.fallbacksServed;
+    snapshot.unauthorizedRetries += provider.unauthorizedRetries;
+  }
+  const calls = snapshot.hits + snapshot.misses;
+  snapshot.hitRate = calls === 0 ? 0 : snapshot.hits / calls;
+  return snapshot;
 }
