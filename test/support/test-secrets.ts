@@ -27,4 +27,5 @@ export const TEST_SECRETS: readonly string[] = [
   'Cfg-SECRET-canary-0b7e',
   'Tn-SECRET-canary-61e0',
   'Tt-SECRET-canary-2f4b',
+  'Ek SECRET/canary"<&>+9f2e',
 ];
