@@ -27,5 +27,8 @@ export const TEST_SECRETS: readonly string[] = [
   'Cfg-SECRET-canary-0b7e',
   'Tn-SECRET-canary-61e0',
   'Tt-SECRET-canary-2f4b',
+  'In-jwt-SECRET-canary-77c1',
+  'In-client-SECRET-canary-0d3e',
+  'In-REFRESH-canary-5a90',
   'Ek SECRET/canary"<&>+9f2e',
 ];
