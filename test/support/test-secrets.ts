@@ -31,6 +31,7 @@ export const TEST_SECRETS: readonly string[] = [
   'In-client-SECRET-canary-0d3e',
   'In-REFRESH-canary-5a90',
   'Rp-redis-PASSWORD-canary-4c2d',
+  'Fe SECRET/fuzz"<&>+c0de',
   'S3ktU0VDUkVULWFlcy1rZXktY2FuYXJ5LTMyYnl0ZXM=',
   'Ek SECRET/canary"<&>+9f2e',
 ];

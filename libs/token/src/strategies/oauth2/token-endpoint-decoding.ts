@@ -11,6 +11,10 @@ const MAX_DEPTH = 3;
 const MAX_VIEWS = 48;
 /** Base64 runs shorter than this decode to less than a secret worth finding. */
 const MIN_BASE64_RUN = 6;
+/** Runs up to this long are also decoded from the 3 other alignments. */
+const MAX_REALIGNED_RUN = 512;
+/** Base64 decoded per view, at most. */
+const MAX_BASE64_CHARS = 16_384;
 
 /** HTML named character references for ASCII, the ones an escaper or a template uses. */
 const NAMED_ENTITIES: Record<string, string> = {
@@ -96,12 +100,20 @@ function stripWhitespace(text: string): string {
   return text.replace(/\s+/g, '');
 }
 
-/** Every base64 or base64url run, decoded from each of the 4 alignments, as UTF-8. */
+/**
+ * Every base64 or base64url run, decoded as UTF-8: from its start, and for runs of moderate length
+ * from each of the other 3 alignments too (the run may begin with a stray character). Bounded, so a
+ * page of base64 costs no more than {@link MAX_BASE64_CHARS} characters of decoding.
+ */
 function decodeBase64Runs(text: string): string {
   const out: string[] = [];
+  let budget = MAX_BASE64_CHARS;
   for (const [run] of text.matchAll(/[A-Za-z0-9+/_-]{6,}={0,2}/g)) {
     const standard = run.replace(/-/g, '+').replace(/_/g, '/').replace(/=+$/, '');
-    for (let offset = 0; offset < 4 && standard.length - offset >= MIN_BASE64_RUN; offset++) {
+    const offsets = standard.length <= MAX_REALIGNED_RUN ? 4 : 1;
+    for (let offset = 0; offset < offsets && standard.length - offset >= MIN_BASE64_RUN; offset++) {
+      if (budget <= 0) return out.join('\n');
+      budget -= standard.length;
       out.push(Buffer.from(standard.slice(offset), 'base64').toString('utf8'));
     }
   }
