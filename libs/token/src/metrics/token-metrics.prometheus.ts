@@ -1,7 +1,7 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { TokenEventMap } from '../token.events.js';
+import { monotonicSnapshotReader } from './token-metrics.providers.js';
 import {
-  monotonicSnapshotReader,
   type ProviderMetricsSnapshot,
   type TokenMetricsSnapshot,
   type TokenMetricsSource,

@@ -1,12 +1,6 @@
 import type { TokenEventMap } from '../token.events.js';
 import type { TokenStats } from '../refresh/token-stats.js';
-import {
-  DEFAULT_MAX_PROVIDER_LABELS,
-  MonotonicProviderTotals,
-  ProviderLabels,
-  sumByProvider,
-  type ProviderTotals,
-} from './token-metrics.providers.js';
+import { ProviderLabels, sumByProvider, toSnapshot } from './token-metrics.providers.js';
 
 /**
  * What the metrics read from `TokenService`: its counters and its events. Anything with these two
@@ -86,69 +80,4 @@ export function tokenMetricsSnapshot(
     stats,
     sumByProvider(stats.tokens, (name) => labels.labelOf(name)),
   );
-}
-
-/**
- * A reader of snapshots for an exporter that scrapes again and again: counters stay monotonic when
- * the service drops a variant, and providers past `maxProviders` share one overflow label.
- */
-export function monotonicSnapshotReader(
-  source: Pick<TokenMetricsSource, 'getStats' | 'providerNames'>,
-  maxProviders = DEFAULT_MAX_PROVIDER_LABELS,
-): { read(): TokenMetricsSnapshot; labelOf(entryName: string): string } {
-  const labels = new ProviderLabels(source.providerNames?.bind(source), maxProviders);
-  const totals = new MonotonicProviderTotals(labels);
-  return {
-    read: () => {
-      const stats = source.getStats();
-      return toSnapshot(stats, totals.read(stats.tokens));
-    },
-    labelOf: (entryName) => labels.labelOf(entryName),
-  };
-}
-
-function toSnapshot(stats: TokenStats, totals: Map<string, ProviderTotals>): TokenMetricsSnapshot {
-  const snapshot: TokenMetricsSnapshot = {
-    tokensCached: stats.totalCached,
-    hits: 0,
-    misses: 0,
-    hitRate: 0,
-    refreshes: 0,
-    refreshFailures: 0,
-    fallbacksServed: 0,
-    unauthorizedRetries: 0,
-    providers: {},
-  };
-  for (const [name, total] of totals) {
-    const calls = total.hits + total.misses;
-    const provider: ProviderMetricsSnapshot = {
-      hits: total.hits,
-      misses: total.misses,
-      hitRate: calls === 0 ? 0 : total.hits / calls,
-      refreshes: total.refreshes,
-      refreshFailures: total.failures,
-      fallbacksServed: total.fallbacks,
-      unauthorizedRetries: total.unauthorizedRetries,
-      expiresInSeconds: total.expiresIn === null ? null : total.expiresIn / 1000,
-      degraded: total.degraded ? 1 : 0,
-      lastRefreshDurationSeconds:
-        total.lastRefreshDurationMs === null ? null : total.lastRefreshDurationMs / 1000,
-    };
-    // A provider may be named `__proto__`: define, never assign.
-    Object.defineProperty(snapshot.providers, name, {
-      value: provider,
-      enumerable: true,
-      writable: true,
-      configurable: true,
-    });
-    snapshot.hits += provider.hits;
-    snapshot.misses += provider.misses;
-    snapshot.refreshes += provider.refreshes;
-    snapshot.refreshFailures += provider.refreshFailures;
-    snapshot.fallbacksServed += provider.fallbacksServed;
-    snapshot.unauthorizedRetries += provider.unauthorizedRetries;
-  }
-  const calls = snapshot.hits + snapshot.misses;
-  snapshot.hitRate = calls === 0 ? 0 : snapshot.hits / calls;
-  return snapshot;
 }
