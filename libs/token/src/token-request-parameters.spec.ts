@@ -71,6 +71,17 @@ describe('per-call parameters are validated before any request', () => {
     },
   );
 
+  it('an empty per-call scope asks for nothing more than the provider itself', async () => {
+    const service = new TokenService();
+    service.register(
+      'plain',
+      new OAuth2Strategy({ tokenUrl: server.tokenUrl, clientId: 'svc', clientSecret: SECRET }),
+    );
+    const base = await service.getToken('plain');
+    expect(await service.getToken('plain', { scope: [] })).toBe(base);
+    await service.onApplicationShutdown();
+  });
+
   it('a configured tenant follows the same rule', () => {
     const build = (tenant: string) =>
       new OAuth2Strategy({

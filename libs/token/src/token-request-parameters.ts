@@ -29,8 +29,9 @@ export function scopeProblem(scope: unknown): string | undefined {
   if (!Array.isArray(values) || values.some((value) => typeof value !== 'string')) {
     return 'must be a string or a list of strings';
   }
+  // An empty scope asks for nothing more than the provider's own (no variant), as before.
   const tokens = (values as string[]).flatMap((value) => value.split(' ')).filter(Boolean);
-  if (tokens.length === 0 || !tokens.every((token) => SCOPE_TOKEN.test(token))) {
+  if (!tokens.every((token) => SCOPE_TOKEN.test(token))) {
     return 'must be space-separated scope tokens of printable ASCII without `"` or `\\` (RFC 6749 §3.3)';
   }
   return undefined;
