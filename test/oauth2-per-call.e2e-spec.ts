@@ -79,9 +79,15 @@ describe('per-call token parameters through TokenService and a real token endpoi
   it('a tenant fills the {tenant} placeholder of the token URL', async () => {
     await service.getToken('tenanted');
     await service.getToken('tenanted', { tenant: 'contoso' });
-    await service.getToken('tenanted', { tenant: 'a/b' });
-    const paths = server.requests.slice(-3).map((r) => r.path);
-    expect(paths).toEqual(['/home/token', '/contoso/token', '/a%2Fb/token']);
+    const paths = server.requests.slice(-2).map((r) => r.path);
+    expect(paths).toEqual(['/home/token', '/contoso/token']);
+    // A tenant is one path segment: "a/b" is refused before any request, not encoded into one.
+    const before = server.requests.length;
+    await expect(service.getToken('tenanted', { tenant: 'a/b' })).rejects.toMatchObject({
+      name: 'InvalidTokenOptionsError',
+      field: 'tenant',
+    });
+    expect(server.requests.length).toBe(before);
   });
 
   it('invalidate drops the variants too; onlyIfToken drops just the one that was rejected', async () => {

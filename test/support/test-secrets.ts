@@ -25,4 +25,13 @@ export const TEST_SECRETS: readonly string[] = [
   'Oc-inspect-SECRET-canary-3d1f',
   'Rt-inspect-REFRESH-canary-8b6c',
   'Cfg-SECRET-canary-0b7e',
+  'Tn-SECRET-canary-61e0',
+  'Tt-SECRET-canary-2f4b',
+  'In-jwt-SECRET-canary-77c1',
+  'In-client-SECRET-canary-0d3e',
+  'In-REFRESH-canary-5a90',
+  'Rp-redis-PASSWORD-canary-4c2d',
+  'Fe SECRET/fuzz"<&>+c0de',
+  'S3ktU0VDUkVULWFlcy1rZXktY2FuYXJ5LTMyYnl0ZXM=',
+  'Ek SECRET/canary"<&>+9f2e',
 ];

@@ -1,7 +1,77 @@
 import { normalizeScopes } from './strategies/oauth2/oauth2-cache-key.js';
+import { InvalidTokenOptionsError } from './token.errors.js';
 import type { TokenRequestParameters } from './token-strategy.interface.js';
 
-/** The per-call parameters given in `options`, or undefined when there are none. */
+/**
+ * What a tenant may be: one path segment of RFC 3986 unreserved characters (letters, digits, `-`,
+ * `_`, `.`, `~`), 1 to 128 of them, and not `.` or `..`. Nothing in it needs percent-encoding, so
+ * no encoded dot or slash can sneak a path traversal past the URL parser.
+ */
+const TENANT = /^[A-Za-z0-9._~-]{1,128}$/;
+/** RFC 6749 §3.3 scope-token: `%x21 / %x23-5B / %x5D-7E` (no space, `"` or `\`). */
+const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]+$/;
+/** C0 and C1 controls, DEL, and the Unicode line and paragraph separators: nothing that can split a line. */
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+const MAX_VALUE_CHARS = 2048;
+
+/** Why a tenant is not acceptable, or undefined when it is. Never quotes the value. */
+export function tenantProblem(tenant: unknown): string | undefined {
+  if (typeof tenant !== 'string' || !TENANT.test(tenant) || tenant === '.' || tenant === '..') {
+    return 'must be one path segment of 1-128 letters, digits, "-", "_", "." or "~" (not "." or "..")';
+  }
+  return undefined;
+}
+
+/** Why a scope (string or list) is not acceptable, or undefined when it is. */
+export function scopeProblem(scope: unknown): string | undefined {
+  const values = typeof scope === 'string' ? [scope] : scope;
+  if (!Array.isArray(values) || values.some((value) => typeof value !== 'string')) {
+    return 'must be a string or a list of strings';
+  }
+  // An empty scope asks for nothing more than the provider's own (no variant), as before.
+  const tokens = (values as string[]).flatMap((value) => value.split(' ')).filter(Boolean);
+  if (!tokens.every((token) => SCOPE_TOKEN.test(token))) {
+    return 'must be space-separated scope tokens of printable ASCII without `"` or `\\` (RFC 6749 §3.3)';
+  }
+  return undefined;
+}
+
+/** Why an audience or resource value (string or list) is not acceptable, or undefined when it is. */
+export function headerSafeProblem(value: unknown): string | undefined {
+  const values = typeof value === 'string' ? [value] : value;
+  if (!Array.isArray(values) || values.length === 0) return 'must be a non-empty string or list';
+  for (const item of values) {
+    if (typeof item !== 'string' || item.length === 0 || item.length > MAX_VALUE_CHARS) {
+      return `must be non-empty strings of at most ${MAX_VALUE_CHARS} characters`;
+    }
+    if (CONTROL.test(item)) return 'must not contain control characters (CR, LF…)';
+  }
+  return undefined;
+}
+
+/** Checks each per-call parameter; throws `InvalidTokenOptionsError` naming the first bad field. */
+function validateRequestParameters(parameters: TokenRequestParameters): void {
+  const checks: [keyof TokenRequestParameters, (value: unknown) => string | undefined][] = [
+    ['tenant', tenantProblem],
+    ['scope', scopeProblem],
+    ['audience', headerSafeProblem],
+    ['resource', headerSafeProblem],
+  ];
+  for (const [field, problemOf] of checks) {
+    const value = parameters[field];
+    if (value === undefined) continue;
+    const problem = problemOf(value);
+    if (problem) {
+      throw new InvalidTokenOptionsError(`per-call "${field}" ${problem}`, undefined, field);
+    }
+  }
+}
+
+/**
+ * The per-call parameters given in `options`, validated, or undefined when there are none. Runs
+ * before a variant is made, so a bad value never reaches a strategy nor a request.
+ */
 export function requestParametersOf(
   options: TokenRequestParameters | undefined,
 ): TokenRequestParameters | undefined {
@@ -9,7 +79,9 @@ export function requestParametersOf(
   const { scope, audience, resource, tenant } = options;
   if (scope === undefined && audience === undefined && resource === undefined && tenant === undefined)
     return undefined;
-  return { scope, audience, resource, tenant };
+  const parameters = { scope, audience, resource, tenant };
+  validateRequestParameters(parameters);
+  return parameters;
 }
 
 /**

@@ -35,11 +35,20 @@ export interface TokenStrategy {
  * @publicApi
  */
 export interface TokenRequestParameters {
-  /** Replaces the provider's scope; order and repeats do not matter. */
+  /**
+   * Replaces the provider's scope; order and repeats do not matter. Space-separated RFC 6749 scope
+   * tokens: printable ASCII without `"` or `\`.
+   */
   scope?: string | readonly string[];
+  /** No control characters (CR, LF…). */
   audience?: string;
+  /** No control characters (CR, LF…). */
   resource?: string | readonly string[];
-  /** Fills `{tenant}` in the provider's `tokenUrl`. */
+  /**
+   * Fills `{tenant}` in the provider's `tokenUrl`. One path segment: 1-128 letters, digits, `-`,
+   * `_`, `.` or `~`, and not `.` or `..`; anything else is an `InvalidTokenOptionsError` before any
+   * request.
+   */
   tenant?: string;
 }
 

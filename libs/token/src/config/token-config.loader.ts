@@ -2,6 +2,7 @@ import type { ConfigService } from '@nestjs/config';
 import type { z } from 'zod';
 import { TOKEN_CONFIG_NAMESPACE } from '../token.constants.js';
 import { tokenConfigSchema, type TokenModuleOptions } from '../token.options.js';
+import { hideSecretsFromInspection } from './secret-hiding.js';
 import { parseOrThrow } from './validation.js';
 
 export type ResolvedTokenConfig = z.output<typeof tokenConfigSchema>;
@@ -18,7 +19,10 @@ export function resolveTokenConfig(options: TokenModuleOptions, config?: ConfigS
   for (const [key, value] of Object.entries(plain)) if (value !== undefined) merged[key] = value;
   if (typeof store === 'string') merged.store = store;
   else if (store !== undefined) delete merged.store; // an instance is not configuration
-  return parseOrThrow(tokenConfigSchema, merged, 'token module options');
+  // Held by the module as a provider: inspecting it (or anything that reaches it) shows no secret.
+  return hideSecretsFromInspection(parseOrThrow(tokenConfigSchema, merged, 'token module options'), {
+    json: true,
+  });
 }
 
 /**

@@ -5,6 +5,7 @@ import type { ProviderOptions } from './provider-options.schema.js';
 import type { CustomProviderConfig } from '../strategies/custom.options.js';
 import { JwtStrategy } from '../strategies/jwt.strategy.js';
 import { OAuth2Strategy } from '../strategies/oauth2/oauth2.strategy.js';
+import { importPrivateKey } from '../strategies/private-key.check.js';
 import { InvalidTokenOptionsError } from '../token.errors.js';
 import type { providerConfigSchema } from '../token.options.js';
 import { isTokenStrategy, type TokenStrategy } from '../token-strategy.interface.js';
@@ -20,13 +21,35 @@ export async function createStrategy(
   clock: Clock,
 ): Promise<TokenStrategy> {
   switch (config.type) {
-    case 'jwt':
-      return new JwtStrategy(config, clock);
-    case 'oauth2':
-      return new OAuth2Strategy(config, clock);
+    case 'jwt': {
+      const strategy = new JwtStrategy(config, clock);
+      if (config.privateKey && !config.algorithm?.startsWith('HS')) {
+        await importAtStartUp(name, config.privateKey, config.algorithm ?? 'HS256');
+      }
+      return strategy;
+    }
+    case 'oauth2': {
+      const strategy = new OAuth2Strategy(config, clock);
+      if (config.clientAuth === 'private_key_jwt' && config.privateKey) {
+        await importAtStartUp(name, config.privateKey, config.signingAlgorithm ?? 'RS256');
+      }
+      return strategy;
+    }
     case 'custom':
       return resolveCustomStrategy(name, config, moduleRef);
   }
+}
+
+/**
+ * Imports a provider's private key the way signing will, so a key that parses but cannot sign stops
+ * start-up naming the provider and the field instead of failing the first call.
+ */
+async function importAtStartUp(
+  name: string,
+  privateKey: string | Record<string, unknown>,
+  algorithm: string,
+): Promise<void> {
+  await importPrivateKey(privateKey, algorithm, `token provider "${name}"`, name);
 }
 
 /** The options shared by every provider, as `TokenService.register` takes them. */

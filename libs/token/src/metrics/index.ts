@@ -5,3 +5,4 @@
 export * from './token-metrics.opentelemetry.js';
 export * from './token-metrics.prometheus.js';
 export * from './token-metrics.snapshot.js';
+export { DEFAULT_MAX_PROVIDER_LABELS, OVERFLOW_PROVIDER_LABEL } from './token-metrics.providers.js';

@@ -1,9 +1,6 @@
 import type { TokenEventMap } from '../token.events.js';
-import {
-  tokenMetricsSnapshot,
-  type ProviderMetricsSnapshot,
-  type TokenMetricsSource,
-} from './token-metrics.snapshot.js';
+import { monotonicSnapshotReader } from './token-metrics.providers.js';
+import { type ProviderMetricsSnapshot, type TokenMetricsSource } from './token-metrics.snapshot.js';
 
 /*
  * The slice of `@opentelemetry/api`'s `Meter` this module uses, written out so the library needs no
@@ -66,7 +63,9 @@ const COUNTERS: readonly { name: string; description: string; field: CounterFiel
 /**
  * Reports a `TokenService`'s figures through an OpenTelemetry `Meter`: observable counters and gauges
  * read from `getStats()` at each collection, and a `token.refresh.duration` histogram (seconds) fed by
- * `refreshed` events. Attributes: `token.provider` (and `token.background` on the histogram) only.
+ * `refreshed` events. Attributes: `token.provider` (and `token.background` on the histogram) only;
+ * per-call variants are summed into their provider, and providers past `maxProviders` (default 500)
+ * share `token.provider="__overflow__"`.
  * Returns a function that stops reporting.
  *
  * @publicApi
@@ -74,7 +73,12 @@ const COUNTERS: readonly { name: string; description: string; field: CounterFiel
  * import { metrics } from '@opentelemetry/api';
  * observeTokenMetrics(app.get(TokenService), metrics.getMeter('nest-token-manager'));
  */
-export function observeTokenMetrics(source: TokenMetricsSource, meter: MeterLike): () => void {
+export function observeTokenMetrics(
+  source: TokenMetricsSource,
+  meter: MeterLike,
+  options: { maxProviders?: number } = {},
+): () => void {
+  const reader = monotonicSnapshotReader(source, options.maxProviders);
   const counters = COUNTERS.map((counter) => ({
     ...counter,
     instrument: meter.createObservableCounter(counter.name, { description: counter.description }),
@@ -97,7 +101,7 @@ export function observeTokenMetrics(source: TokenMetricsSource, meter: MeterLike
   });
 
   const observe: Parameters<MeterLike['addBatchObservableCallback']>[0] = (observer) => {
-    const snapshot = tokenMetricsSnapshot(source);
+    const snapshot = reader.read();
     observer.observe(hitRatio, snapshot.hitRate);
     observer.observe(cached, snapshot.tokensCached);
     for (const [provider, figures] of Object.entries(snapshot.providers) as [
@@ -122,7 +126,10 @@ export function observeTokenMetrics(source: TokenMetricsSource, meter: MeterLike
   meter.addBatchObservableCallback(observe, instruments);
 
   const onRefreshed = ({ provider, durationMs, background }: TokenEventMap['refreshed'][0]) =>
-    durations.record(durationMs / 1000, { [PROVIDER_ATTRIBUTE]: provider, 'token.background': background });
+    durations.record(durationMs / 1000, {
+      [PROVIDER_ATTRIBUTE]: reader.labelOf(provider),
+      'token.background': background,
+    });
   source.events.on('refreshed', onRefreshed);
 
   return () => {

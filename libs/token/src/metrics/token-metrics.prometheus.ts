@@ -1,7 +1,7 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { TokenEventMap } from '../token.events.js';
+import { monotonicSnapshotReader } from './token-metrics.providers.js';
 import {
-  tokenMetricsSnapshot,
   type ProviderMetricsSnapshot,
   type TokenMetricsSnapshot,
   type TokenMetricsSource,
@@ -24,6 +24,12 @@ export interface PrometheusTokenMetricsOptions {
    * tenant), where a series per provider would be too many; totals stay.
    */
   perProvider?: boolean;
+  /**
+   * Most provider labels; further providers share the label `__overflow__`. Per-call variants
+   * (`getToken(name, { tenant, scope })`) never get a label of their own: they are summed into their
+   * provider. Default 500.
+   */
+  maxProviders?: number;
   /** Buckets of the refresh duration histogram, in seconds. Default {@link REFRESH_DURATION_BUCKETS_SECONDS}. */
   refreshDurationBuckets?: readonly number[];
 }
@@ -63,7 +69,9 @@ const COUNTERS: readonly { name: string; help: string; field: CounterField }[] =
 /**
  * Exposes a `TokenService`'s figures on a prom-client registry: counters and gauges are read from
  * `getStats()` when the registry is scraped (nothing on the hot path), refresh latency is a histogram
- * fed by the service's `refreshed` events. Labels are provider names only, never a token or a secret.
+ * fed by the service's `refreshed` events. Labels are provider names only, never a token or a secret;
+ * per-call variants are summed into their provider, so the number of series is bounded by the
+ * providers (and `maxProviders`), whatever tenants or scopes callers pass.
  * prom-client is an optional peer dependency; this entry point is the only one that imports it.
  *
  * Metrics (default prefix `token_manager_`): `cache_hits_total`, `cache_misses_total`,
@@ -87,11 +95,12 @@ export function registerTokenMetrics(
   const providerLabels = perProvider ? ['provider'] : [];
   const registers = [registry];
   const names: string[] = [];
+  const reader = monotonicSnapshotReader(source, options.maxProviders);
   // One scrape calls every metric's collect(); they share one snapshot, dropped after the current turn.
   let cached: TokenMetricsSnapshot | undefined;
   const snapshot = (): TokenMetricsSnapshot => {
     if (cached === undefined) {
-      cached = tokenMetricsSnapshot(source);
+      cached = reader.read();
       setImmediate(() => (cached = undefined));
     }
     return cached;
@@ -170,8 +179,9 @@ export function registerTokenMetrics(
     registers,
   });
   const onRefreshed = ({ provider, durationMs, background }: TokenEventMap['refreshed'][0]) => {
+    // The event names the cache entry (`graph (tenant=a)` for a variant); the label is its provider.
     const labels = perProvider
-      ? { provider, background: String(background) }
+      ? { provider: reader.labelOf(provider), background: String(background) }
       : { background: String(background) };
     durations.observe(labels, durationMs / 1000);
   };

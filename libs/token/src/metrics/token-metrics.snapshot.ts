@@ -1,5 +1,6 @@
 import type { TokenEventMap } from '../token.events.js';
 import type { TokenStats } from '../refresh/token-stats.js';
+import { ProviderLabels, sumByProvider, toSnapshot } from './token-metrics.providers.js';
 
 /**
  * What the metrics read from `TokenService`: its counters and its events. Anything with these two
@@ -7,13 +8,18 @@ import type { TokenStats } from '../refresh/token-stats.js';
  */
 export interface TokenMetricsSource {
   getStats(): TokenStats;
+  /**
+   * The registered provider names (`TokenService` has it): tells a per-call variant's stats entry,
+   * `graph (tenant=a)`, from a provider that happens to be named so. Optional for other sources.
+   */
+  providerNames?(): string[];
   readonly events: {
     on(event: 'refreshed', listener: (...payload: TokenEventMap['refreshed']) => void): unknown;
     off(event: 'refreshed', listener: (...payload: TokenEventMap['refreshed']) => void): unknown;
   };
 }
 
-/** One provider's figures in a {@link TokenMetricsSnapshot}. */
+/** One provider's figures in a {@link TokenMetricsSnapshot}, its per-call variants summed in. */
 export interface ProviderMetricsSnapshot {
   hits: number;
   misses: number;
@@ -24,9 +30,15 @@ export interface ProviderMetricsSnapshot {
   /** Calls answered with the still-valid cached token while a refresh was failing. */
   fallbacksServed: number;
   unauthorizedRetries: number;
-  /** Seconds until the cached token expires (negative once expired); null with no token. */
+  /**
+   * Seconds until its soonest-expiring cached token (its own or a variant's) expires, negative once
+   * expired; null with no token.
+   */
   expiresInSeconds: number | null;
-  /** 1 while the last refresh failed (the provider runs on its cached token or has none), else 0. */
+  /**
+   * 1 while the last refresh of its token, or of one of its variants, failed (it runs on a cached
+   * token or has none), else 0.
+   */
   degraded: 0 | 1;
   lastRefreshDurationSeconds: number | null;
 }
@@ -51,40 +63,21 @@ export interface TokenMetricsSnapshot {
 
 /**
  * The service's figures as a {@link TokenMetricsSnapshot}, read from `getStats()`: cheap enough to call
- * on every scrape or collection cycle.
+ * on every scrape or collection cycle. Per-call variants (`getToken(name, { tenant })`) are summed
+ * into their provider, so the keys of `providers` are provider names only, however many tenants or
+ * scopes callers use.
  *
  * @publicApi
  * @example
  * app.get('/internal/token-metrics', () => tokenMetricsSnapshot(tokenService));
  */
-export function tokenMetricsSnapshot(source: Pick<TokenMetricsSource, 'getStats'>): TokenMetricsSnapshot {
+export function tokenMetricsSnapshot(
+  source: Pick<TokenMetricsSource, 'getStats' | 'providerNames'>,
+): TokenMetricsSnapshot {
+  const labels = new ProviderLabels(source.providerNames?.bind(source), Infinity);
   const stats = source.getStats();
-  const providers: Record<string, ProviderMetricsSnapshot> = {};
-  for (const [name, token] of Object.entries(stats.tokens)) {
-    const calls = token.hits + token.misses;
-    providers[name] = {
-      hits: token.hits,
-      misses: token.misses,
-      hitRate: calls === 0 ? 0 : token.hits / calls,
-      refreshes: token.refreshes,
-      refreshFailures: token.failures,
-      fallbacksServed: token.fallbacks,
-      unauthorizedRetries: token.unauthorizedRetries,
-      expiresInSeconds: token.expiresIn === null ? null : token.expiresIn / 1000,
-      degraded: token.degraded ? 1 : 0,
-      lastRefreshDurationSeconds:
-        token.lastRefreshDurationMs === null ? null : token.lastRefreshDurationMs / 1000,
-    };
-  }
-  return {
-    tokensCached: stats.totalCached,
-    hits: stats.hits,
-    misses: stats.misses,
-    hitRate: stats.hitRate,
-    refreshes: stats.refreshes,
-    refreshFailures: stats.failures,
-    fallbacksServed: stats.fallbacks,
-    unauthorizedRetries: stats.unauthorizedRetries,
-    providers,
-  };
+  return toSnapshot(
+    stats,
+    sumByProvider(stats.tokens, (name) => labels.labelOf(name)),
+  );
 }

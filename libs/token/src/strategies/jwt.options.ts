@@ -53,7 +53,9 @@ export const jwtProviderSchema = providerOptionsSchema
       ctx.addIssue({ code: 'custom', path: ['secretKey'], message: `is required for ${algorithm}` });
     }
     if (!isSymmetric) {
-      const problem = value.privateKey ? privateKeyProblem(value.privateKey) : `is required for ${algorithm}`;
+      const problem = value.privateKey
+        ? privateKeyProblem(value.privateKey, algorithm)
+        : `is required for ${algorithm}`;
       if (problem) ctx.addIssue({ code: 'custom', path: ['privateKey'], message: problem });
     }
   });

@@ -155,35 +155,32 @@ describe('JwtStrategy', () => {
       }
     });
 
-    it('a key that passes the checks but cannot be imported fails as InvalidTokenOptionsError, without key material', async () => {
-      const strategy = new JwtStrategy({ accessKey: ACCESS_KEY, algorithm: 'ES256', privateKey: brokenPem });
-      for (let attempt = 0; attempt < 2; attempt++) {
-        const error = await strategy.generate().catch((e: unknown) => e);
-        expect(error).toBeInstanceOf(InvalidTokenOptionsError);
-        expect(error).toMatchObject({ field: 'privateKey' });
-        const { inspect } = await import('node:util');
-        for (const text of [
-          String(error),
-          (error as Error).stack ?? '',
-          JSON.stringify(error),
-          inspect(error),
-        ]) {
-          expect(text).not.toContain(BROKEN_PEM_BODY);
-        }
+    it('a PEM with the right header but a damaged body fails at construction as InvalidTokenOptionsError, without key material', async () => {
+      const { inspect } = await import('node:util');
+      let error: unknown;
+      try {
+        new JwtStrategy({ accessKey: ACCESS_KEY, algorithm: 'ES256', privateKey: brokenPem });
+      } catch (caught) {
+        error = caught;
+      }
+      expect(error).toBeInstanceOf(InvalidTokenOptionsError);
+      expect(error).toMatchObject({ field: 'privateKey' });
+      for (const text of [
+        String(error),
+        (error as Error).stack ?? '',
+        JSON.stringify(error),
+        inspect(error),
+      ]) {
+        expect(text).not.toContain(BROKEN_PEM_BODY);
       }
     });
 
-    it('a JWK for another algorithm fails as InvalidTokenOptionsError', async () => {
+    it('a JWK for another algorithm fails at construction as InvalidTokenOptionsError', async () => {
       const { privateKey } = await generateKeyPair('EdDSA', { extractable: true });
-      const strategy = new JwtStrategy({
-        accessKey: ACCESS_KEY,
-        algorithm: 'ES256',
-        privateKey: { ...(await exportJWK(privateKey)) },
-      });
-      await expect(strategy.generate()).rejects.toMatchObject({
-        name: 'InvalidTokenOptionsError',
-        field: 'privateKey',
-      });
+      const jwk = { ...(await exportJWK(privateKey)) };
+      expect(() => new JwtStrategy({ accessKey: ACCESS_KEY, algorithm: 'ES256', privateKey: jwk })).toThrow(
+        expect.objectContaining({ name: 'InvalidTokenOptionsError', field: 'privateKey' }),
+      );
     });
 
     it('does not cache a failed key import: a later call imports again', async () => {

@@ -1,5 +1,10 @@
 import { describe, expect, it } from '@jest/globals';
+import { generateKeyPairSync } from 'node:crypto';
 import { oauth2ProviderSchema } from './oauth2.options.js';
+
+const ES256_PEM = generateKeyPairSync('ec', { namedCurve: 'prime256v1' })
+  .privateKey.export({ type: 'pkcs8', format: 'pem' })
+  .toString();
 
 const SECRET = 's3cr3t-Zq9#oauth2-options-spec';
 const base = {
@@ -40,7 +45,7 @@ describe('oauth2ProviderSchema', () => {
         tokenUrl: base.tokenUrl,
         clientId: 'svc',
         clientAuth: 'private_key_jwt',
-        privateKey: '-----BEGIN PRIVATE KEY-----\nMII…\n-----END PRIVATE KEY-----',
+        privateKey: ES256_PEM,
         signingAlgorithm: 'ES256',
         keyId: 'k1',
       }),

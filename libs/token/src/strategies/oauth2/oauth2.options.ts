@@ -3,6 +3,10 @@ import { tokenUrlProblem } from './token-endpoint-url.js';
 import { nonEmptyString, providerOptionsSchema } from '../../config/provider-options.schema.js';
 import { CLIENT_ASSERTION_ALGORITHMS } from './oauth2-client-assertion.js';
 import { privateKeyProblem } from '../private-key.check.js';
+import { headerSafeProblem, scopeProblem, tenantProblem } from '../../token-request-parameters.js';
+
+/** RFC 7230 token: what an `Authorization` scheme may look like. */
+const AUTH_SCHEME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 /** Parameters the strategy sets itself; `extraParams` may not override them. */
 export const OAUTH2_RESERVED_PARAMS = [
@@ -78,18 +82,37 @@ export const oauth2ProviderSchema = providerOptionsSchema
     maxResponseBytes: z.number().int().positive().optional(),
     /** Lifetime assumed when the server sends no `expires_in` and the token is no JWT. Default 3600. */
     defaultExpiresInSeconds: z.number().positive().optional(),
+    /**
+     * `token_type` values accepted besides `Bearer` (always accepted, in any case), e.g. `['MAC']`.
+     * The token is sent with this scheme. Default none: any other type is a `TokenResponseError`
+     * (RFC 6749 §7.1: a client must not use a token type it does not understand).
+     */
+    allowedTokenTypes: z
+      .array(z.string().regex(AUTH_SCHEME, 'must be an HTTP authorization scheme name'))
+      .optional(),
   })
   .strict()
   .superRefine((value, ctx) => {
     const problem = tokenUrlProblem(value.tokenUrl, value.allowInsecureHttp);
     if (problem) ctx.addIssue({ code: 'custom', path: ['tokenUrl'], message: problem });
+    // The same rules as per-call values: a tenant is one path segment, nothing can split a line.
+    const valueChecks = [
+      ['tenant', tenantProblem],
+      ['scope', scopeProblem],
+      ['audience', headerSafeProblem],
+      ['resource', headerSafeProblem],
+    ] as const;
+    for (const [field, problemOf] of valueChecks) {
+      const fieldProblem = value[field] === undefined ? undefined : problemOf(value[field]);
+      if (fieldProblem) ctx.addIssue({ code: 'custom', path: [field], message: fieldProblem });
+    }
 
     const clientAuth = value.clientAuth ?? 'client_secret_basic';
     if (clientAuth === 'private_key_jwt') {
       if (!value.privateKey) {
         ctx.addIssue({ code: 'custom', path: ['privateKey'], message: 'is required for private_key_jwt' });
       } else {
-        const keyProblem = privateKeyProblem(value.privateKey);
+        const keyProblem = privateKeyProblem(value.privateKey, value.signingAlgorithm ?? 'RS256');
         if (keyProblem) ctx.addIssue({ code: 'custom', path: ['privateKey'], message: keyProblem });
       }
     } else if (!value.clientSecret) {

@@ -137,6 +137,7 @@ export class OAuth2Strategy implements TokenStrategy {
       defaultExpiresInSeconds:
         this.#config.defaultExpiresInSeconds ?? TOKEN_DEFAULTS.defaultExpiresInMs / 1000,
       redact,
+      allowedTokenTypes: this.#config.allowedTokenTypes,
     });
   }
 

@@ -4,8 +4,16 @@
  * the `Authorization` header) or put a token into an error page; none of it may reach a log.
  */
 
+import { decodedViews, secretForms } from './token-endpoint-decoding.js';
+
 /** What replaces a secret. */
 export const REDACTED = '[redacted]';
+
+/**
+ * What replaces a whole piece of server text that still spells a secret in some encoding after
+ * redaction: it is not kept at all rather than kept half-safe.
+ */
+export const WITHHELD = '[withheld: the server echoed a credential]';
 
 /** Longest piece of server text (an `error_description`, a body snippet) kept in an error. */
 export const MAX_SNIPPET_CHARS = 512;
@@ -41,20 +49,43 @@ export interface Redactor {
   reveals(text: string): boolean;
 }
 
+/** The spellings of a secret replaced in place; others are caught by `reveals` and withheld. */
+function spellings(secret: string): string[] {
+  const percent = encodeURIComponent(secret);
+  const form = new URLSearchParams({ s: secret }).toString().slice(2);
+  const json = JSON.stringify(secret).slice(1, -1);
+  const base64 = Buffer.from(secret, 'utf8').toString('base64');
+  const lower = (text: string) => text.replace(/%[0-9A-F]{2}/g, (hex) => hex.toLowerCase());
+  return [
+    secret,
+    percent,
+    lower(percent),
+    form,
+    lower(form),
+    json,
+    json.replace(/\//g, '\\/'),
+    base64,
+    base64.replace(/=+$/, ''),
+    Buffer.from(secret, 'utf8').toString('base64url'),
+  ];
+}
+
 /**
- * Builds a {@link Redactor} for the secrets of one request. Secrets are matched raw, form-encoded,
- * percent-encoded and JSON-escaped, longest first so a secret inside another is not half-replaced.
+ * Builds a {@link Redactor} for the secrets of one request. Secrets are replaced raw, form- and
+ * percent-encoded (either case), JSON-escaped and base64-encoded, longest first so a secret inside
+ * another is not half-replaced; `reveals` also decodes HTML entities, `\uXXXX` escapes, line breaks
+ * and chains of encodings, for the caller to withhold what could not be replaced.
  */
 export function createRedactor(secrets: ReadonlyArray<string | undefined>): Redactor {
   const variants = new Set<string>();
+  const forms = new Set<string>();
   for (const secret of secrets) {
     if (!secret) continue;
-    variants.add(secret);
-    variants.add(new URLSearchParams({ s: secret }).toString().slice(2));
-    variants.add(encodeURIComponent(secret));
-    variants.add(JSON.stringify(secret).slice(1, -1));
+    for (const spelling of spellings(secret)) variants.add(spelling);
+    for (const form of secretForms(secret)) forms.add(form);
   }
   const ordered = [...variants].filter((v) => v.length > 0).sort((a, b) => b.length - a.length);
+  const decodedForms = [...forms];
   const redact = (text: string) => {
     let out = text;
     // Repeat until stable: replacing one secret can join two halves of another into a whole one.
@@ -69,9 +100,12 @@ export function createRedactor(secrets: ReadonlyArray<string | undefined>): Reda
     }
     return out;
   };
-  return Object.assign(redact, {
-    reveals: (text: string) => ordered.some((variant) => text.includes(variant)),
-  });
+  const reveals = (text: string) => {
+    if (ordered.length === 0) return false;
+    if (ordered.some((variant) => text.includes(variant))) return true;
+    return decodedViews(text).some((view) => decodedForms.some((form) => view.includes(form)));
+  };
+  return Object.assign(redact, { reveals });
 }
 
 /**
@@ -98,6 +132,8 @@ export function sanitizeServerText(text: string, redact: Redactor, maxChars = MA
   const window =
     text.length > maxChars + WINDOW_MARGIN_CHARS ? text.slice(0, maxChars + WINDOW_MARGIN_CHARS) : text;
   const clean = redact(window.replace(controlCharacters, ' '));
-  if (clean.length <= maxChars && window === text) return clean;
-  return redact(`${clean.slice(0, maxChars)}…`);
+  const shown = clean.length <= maxChars && window === text ? clean : redact(`${clean.slice(0, maxChars)}…`);
+  // A secret still there in another spelling (HTML entities, base64, split across lines…), shown or
+  // just past the cut where a part of it would show: keep nothing.
+  return redact.reveals(clean) || redact.reveals(shown) ? WITHHELD : shown;
 }

@@ -37,11 +37,20 @@ describe('parseTokenEndpointResponse: §5.1 success', () => {
   it.each([
     ['bearer', 'Bearer'],
     ['BEARER', 'Bearer'],
-    ['DPoP', 'DPoP'],
     [undefined, 'Bearer'],
     [null, 'Bearer'],
   ])('token_type %p → %p', (tokenType, expected) => {
     expect(parse(200, { access_token: 'at', token_type: tokenType, expires_in: 1 }).tokenType).toBe(expected);
+  });
+
+  it('a token_type other than Bearer is used only when the provider allows it (RFC 6749 §7.1)', () => {
+    const body = JSON.stringify({ access_token: 'at', token_type: 'DPoP', expires_in: 1 });
+    expect(() => parse(200, body)).toThrow(TokenResponseError);
+    const allowed = parseTokenEndpointResponse(
+      { status: 200, contentType: JSON_CT, body },
+      { ...options, allowedTokenTypes: ['DPoP'] },
+    );
+    expect(allowed.tokenType).toBe('DPoP');
   });
 
   it.each([

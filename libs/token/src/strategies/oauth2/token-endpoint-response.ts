@@ -17,6 +17,8 @@ export interface TokenResponseParseOptions {
   defaultExpiresInSeconds: number;
   /** Scrubs the request's secrets out of any server text put into an error. */
   redact: Redactor;
+  /** `token_type` values accepted besides `Bearer`; anything else is a `TokenResponseError`. */
+  allowedTokenTypes?: readonly string[];
 }
 
 /** §5.1 fields taken out of the body; everything else goes to `TokenInfo.extra`. */
@@ -83,7 +85,7 @@ export function parseTokenEndpointResponse(
 
   return new TokenInfo({
     token,
-    tokenType: tokenTypeOf(body.token_type),
+    tokenType: tokenTypeOf(body.token_type, options.allowedTokenTypes),
     issuedAt: options.receivedAt,
     expiresAt: expiresAtOf(body.expires_in, token, options),
     extra: extraOf(body),
@@ -96,13 +98,24 @@ export function isJsonMediaType(contentType: string): boolean {
   return mediaType === 'application/json' || /^application\/[!#$&^_.+\w-]+\+json$/.test(mediaType);
 }
 
-function tokenTypeOf(value: unknown): string {
+function tokenTypeOf(value: unknown, allowed: readonly string[] = []): string {
   if (value === undefined || value === null) return 'Bearer';
   if (typeof value !== 'string' || !HTTP_TOKEN.test(value)) {
     throw new TokenResponseError('token endpoint response "token_type" is not a valid authorization scheme');
   }
   // RFC 6749 §5.1: case-insensitive; RFC 6750 spells it `Bearer`, and some servers reject `bearer`.
-  return value.toLowerCase() === 'bearer' ? 'Bearer' : value;
+  const lower = value.toLowerCase();
+  if (lower === 'bearer') return 'Bearer';
+  // RFC 6749 §7.1: a token type the client does not understand must not be used. The value is not
+  // quoted: a server that echoes the request could have put a secret there.
+  const listed = allowed.find((scheme) => scheme.toLowerCase() === lower);
+  if (listed === undefined) {
+    throw new TokenResponseError(
+      'token endpoint response "token_type" is not "Bearer"; list the scheme in the provider\'s ' +
+        '"allowedTokenTypes" to send tokens of that type',
+    );
+  }
+  return listed;
 }
 
 function expiresAtOf(value: unknown, token: string, options: TokenResponseParseOptions): number {
