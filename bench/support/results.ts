@@ -90,6 +90,9 @@ export function markdownTable(rows: readonly ResultRow[]): string {
 export function resultFileNames(argv: readonly string[], startedAt: Date): { json: string; md: string } {
   const base = argv.includes('--update')
     ? 'latest'
-    : `run-${startedAt.toISOString().replace(/[:.]/g, '-').replace(/-\d{3}Z$/, 'Z')}`;
+    : `run-${startedAt
+        .toISOString()
+        .replace(/[:.]/g, '-')
+        .replace(/-\d{3}Z$/, 'Z')}`;
   return { json: `${base}.json`, md: `${base}.md` };
 }

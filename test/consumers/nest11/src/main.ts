@@ -21,7 +21,9 @@ const server = createServer((req, res) => {
   res.setHeader('content-type', 'application/json');
   if (req.method === 'POST' && req.url === '/oauth/token') {
     tokenRequests++;
-    return res.end(JSON.stringify({ access_token: 'consumer-token-1', token_type: 'Bearer', expires_in: 3600 }));
+    return res.end(
+      JSON.stringify({ access_token: 'consumer-token-1', token_type: 'Bearer', expires_in: 3600 }),
+    );
   }
   const ok = req.url === '/v1/me' && req.headers.authorization === 'Bearer consumer-token-1';
   res.statusCode = ok ? 200 : 401;
