@@ -49,12 +49,13 @@ export class DemoRecorder {
   readonly events: DemoEvent[] = [];
   private readonly startedAt = Date.now();
   private readonly lastRetries = new Map<string, number>();
+  /** Told of every event as it is noted (the view). */
+  listener: (event: DemoEvent) => void = () => {};
 
   constructor(
     private readonly tokens: TokenService,
     margins: Record<string, number>,
     durationMs: number,
-    private readonly onEvent: (event: DemoEvent) => void = () => {},
   ) {
     const seconds = Math.ceil(durationMs / 1000);
     const providers: Record<string, ProviderTimeline> = {};
@@ -106,7 +107,7 @@ export class DemoRecorder {
   note(provider: string, text: string): void {
     const event = { atMs: this.now(), provider, text };
     this.events.push(event);
-    this.onEvent(event);
+    this.listener(event);
   }
 
   /** One API call's outcome, counted in the second it ended. */

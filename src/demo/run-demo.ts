@@ -77,9 +77,9 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
   try {
     const tokens = app.get(TokenService);
     const margins = { kling: scenario.klingMarginMs, partner: scenario.partnerMarginMs };
-    let view: DemoView | undefined;
-    const recorder = new DemoRecorder(tokens, margins, scenario.durationMs, (event) => view?.event(event));
-    view = new DemoView(output, recorder, scenario.durationMs);
+    const recorder = new DemoRecorder(tokens, margins, scenario.durationMs);
+    const view = new DemoView(output, recorder, scenario.durationMs);
+    recorder.listener = (event) => view.event(event);
     logger.sink = (text) => recorder.note('log', text.slice(0, 110));
     let phase = 'steady traffic, tokens refreshed in the background';
     const draw = () => {
