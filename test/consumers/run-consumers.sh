@@ -54,5 +54,5 @@ for name in "${consumers[@]}"; do
 done
 
 echo "== consumers took $(($(date +%s) - started)) s in all"
-echo "consumers: $passed passed, $failed failed"
+echo "== consumers: $passed of ${#consumers[@]} passed"
 [ "$failed" -eq 0 ]
