@@ -6,7 +6,12 @@ const { createServer } = require('node:http');
 const { HttpModule, HttpService } = require('@nestjs/axios');
 const { Inject, Injectable, Module } = require('@nestjs/common');
 const { NestFactory } = require('@nestjs/core');
+const { EventEmitterModule, OnEvent } = require('@nestjs/event-emitter');
 const { TokenModule, TokenService, UseToken } = require('nest-token-manager');
+const { TokenHealthIndicator, TokenHealthModule } = require('nest-token-manager/health');
+const { registerTokenMetrics } = require('nest-token-manager/metrics');
+const { RedisTokenStore } = require('nest-token-manager/redis');
+const { Registry } = require('prom-client');
 const { firstValueFrom } = require('rxjs');
 
 async function main() {
@@ -39,10 +44,27 @@ async function main() {
   Injectable()(PartnerClient);
   UseToken('partner')(PartnerClient);
 
+  class RefreshListener {
+    constructor() {
+      this.seen = [];
+    }
+    onRefreshed(event) {
+      this.seen.push(event.provider);
+    }
+  }
+  Injectable()(RefreshListener);
+  OnEvent('token.refreshed')(
+    RefreshListener.prototype,
+    'onRefreshed',
+    Object.getOwnPropertyDescriptor(RefreshListener.prototype, 'onRefreshed'),
+  );
+
   class AppModule {}
   Module({
     imports: [
       HttpModule,
+      EventEmitterModule.forRoot(),
+      TokenHealthModule,
       TokenModule.forRoot({
         providers: {
           partner: {
@@ -55,17 +77,31 @@ async function main() {
         },
       }),
     ],
-    providers: [PartnerClient],
+    providers: [PartnerClient, RefreshListener],
   })(AppModule);
 
   const app = await NestFactory.createApplicationContext(AppModule, { logger: ['error', 'warn'] });
   try {
+    await app.init();
     const answer = await app.get(PartnerClient).me();
     const stats = app.get(TokenService).getStats();
-    if (answer.me !== 'consumer' || tokenRequests !== 1 || stats.tokens.partner.cached !== true) {
-      throw new Error(`unexpected: ${JSON.stringify({ answer, tokenRequests })}`);
-    }
-    console.log('consumer commonjs ok: require() + @UseToken + HttpService sent the token, 1 token request');
+    const registry = new Registry();
+    registerTokenMetrics(app.get(TokenService), registry);
+    const health = await app.get(TokenHealthIndicator).isHealthy('tokens');
+    const checks = {
+      answer: answer.me === 'consumer',
+      tokenRequests: tokenRequests === 1,
+      cached: stats.tokens.partner.cached === true,
+      event: app.get(RefreshListener).seen.includes('partner'),
+      metrics: (await registry.metrics()).includes('cache_hits_total'),
+      health: health.tokens.status === 'up',
+      redisStore: typeof RedisTokenStore === 'function',
+    };
+    const failed = Object.keys(checks).filter((what) => !checks[what]);
+    if (failed.length > 0) throw new Error(`failed: ${failed.join(', ')}`);
+    console.log(
+      'consumer commonjs ok: require() + @UseToken + HttpService, events, health, metrics, redis entry',
+    );
   } finally {
     await app.close();
     server.close();
