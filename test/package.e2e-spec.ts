@@ -131,6 +131,8 @@ describe('peer dependency ranges', () => {
       // Its lowest major is what the Nest 11 consumer app installs (the packed package, in CI).
       expect(lowest[name]).toBeDefined();
       expect(major(lowest[name]!)).toBe(Math.min(...majors));
+      // And it names no major between them that nothing installs (or that does not exist).
+      expect(majors.filter((m) => m !== major(lowest[name]!) && m !== major(highest[name]!))).toEqual([]);
     },
   );
 });
