@@ -1,6 +1,7 @@
 /**
- * `npm run bench [-- --quick] [-- --only herd,memory]`: runs every scenario, each in its own process,
- * prints one table and writes `bench-results/latest.json` and `bench-results/latest.md`.
+ * `npm run bench [-- --quick] [-- --only herd,memory] [-- --update]`: runs every scenario, each in its
+ * own process, prints one table and writes `bench-results/run-<time>.json` and `.md` (git-ignored);
+ * `--update` writes the committed `bench-results/latest.json` and `latest.md` instead.
  * Every speed figure is a ratio to a baseline measured in the same run, so numbers from a busy
  * machine are still comparable; absolute figures are given in the notes for reference only.
  */
@@ -11,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { parseBenchOptions } from './support/options.js';
 import {
   markdownTable,
+  resultFileNames,
   skippedRow,
   textTable,
   type ResultRow,
@@ -108,15 +110,16 @@ const report = {
   rows,
   scenarios: results,
 };
-await writeFile(new URL('latest.json', resultsDir), JSON.stringify(report, null, 2) + '\n');
+const files = resultFileNames(argv, startedAt);
+await writeFile(new URL(files.json, resultsDir), JSON.stringify(report, null, 2) + '\n');
 await writeFile(
-  new URL('latest.md', resultsDir),
+  new URL(files.md, resultsDir),
   `Run ${startedAt.toISOString()}${options.quick ? ' (--quick)' : ''} on ${machine.cpus} × ${machine.cpuModel}, ` +
     `Node ${machine.node}, load average ${machine.loadAverageAtStart.join(' ')} → ${loadAverageAtEnd.join(' ')}.\n\n` +
     markdownTable(rows) +
     '\n',
 );
-console.log(`written: bench-results/latest.json, bench-results/latest.md`);
+console.log(`written: bench-results/${files.json}, bench-results/${files.md}`);
 const missed = rows.filter((row) => row.met === false);
 if (missed.length > 0)
   console.log(`targets not met: ${missed.map((row) => `${row.scenario} / ${row.figure}`).join('; ')}`);

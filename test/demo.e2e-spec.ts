@@ -1,22 +1,52 @@
 import { describe, expect, it } from '@jest/globals';
 import { runDemo } from '../src/demo/run-demo.js';
 
+// The demo is the product's first impression: it must show, in a real 20-second run on loopback,
+// what the library is for, and say so only when it happened.
 describe('demo app', () => {
-  it('serves every call with one token per provider and prints its summary', async () => {
+  it('shows background refreshes, a 401 recovered, an outage survived and recovery, and exits ok', async () => {
     const lines: string[] = [];
     const summary = await runDemo({ print: (line) => lines.push(line), logger: false });
-    expect(summary).toMatchObject({
-      ok: true,
-      klingApiRejected: 0,
-      klingTokensMinted: 1,
-      oauth2TokenRequests: 1,
-      partnerCallsFailed: 0,
+    const output = lines.join('\n');
+
+    expect(summary.checks).toEqual({
+      'every API call served': true,
+      'tokens refreshed in the background, no caller waiting': true,
+      'a 401 recovered once': true,
+      'token endpoint down, callers kept being served': true,
+      'recovered after the outage': true,
     });
-    expect(summary.klingApiAccepted).toBe(300);
-    // Only the callers of the cold burst miss; every later call is a hit.
-    expect(summary.misses).toBe(summary.coldCallers);
-    expect(summary.hitRate).toBeGreaterThan(0.95);
-    expect(lines.join('\n')).toContain('demo ok');
-    expect(lines.join('\n')).not.toContain('demo-secret-key-change-me');
-  });
+    expect(summary.ok).toBe(true);
+    expect(summary.callsFailed).toBe(0);
+
+    const { kling, partner } = summary.timeline.providers;
+    // Short-lived tokens, replaced many times: all but the first and the one after the 401 in the
+    // background, each before it expired.
+    expect(kling!.tokens.length).toBeGreaterThanOrEqual(6);
+    expect(kling!.tokens.filter((token) => !token.background).length).toBeLessThanOrEqual(2);
+    for (const [previous, next] of kling!.tokens
+      .slice(0, -1)
+      .map((t, i) => [t, kling!.tokens[i + 1]!] as const))
+      expect(next.issuedMs).toBeLessThan(previous.expiresMs);
+    // The outage: refreshes failed inside it, a new token came after it, calls went on throughout.
+    const outage = summary.timeline.outage!;
+    expect(outage.provider).toBe('partner');
+    expect(partner!.failures.every((at) => at >= outage.startMs && at <= outage.endMs)).toBe(true);
+    const duringOutage = partner!.servedPerSecond.slice(
+      Math.ceil(outage.startMs / 1000),
+      Math.floor(outage.endMs / 1000),
+    );
+    expect(duringOutage.length).toBeGreaterThan(0);
+    expect(duringOutage.every((served) => served > 0)).toBe(true);
+    expect(summary.stats.tokens['kling']?.unauthorizedRetries).toBeGreaterThanOrEqual(1);
+
+    // Plain lines (no terminal): the story as events, then getStats() and the verdict.
+    expect(output).toContain('token endpoint DOWN');
+    expect(output).toContain('API answered 401');
+    expect(output).toContain('getStats()');
+    expect(output).toContain('demo ok');
+    expect(output).not.toContain('\x1b[');
+    expect(output).not.toContain('demo-secret-key-change-me');
+    expect(output).not.toContain('demo-client-secret');
+  }, 60_000);
 });

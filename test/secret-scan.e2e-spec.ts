@@ -19,6 +19,23 @@ describe('secret scan harness', () => {
     expect(findLeaks(output, [secret])).toHaveLength(2);
   });
 
+  it('records every line without printing it when echo is off (a quiet report, the same scan)', () => {
+    const passedOn: string[] = [];
+    const quiet: string[] = [];
+    const stopOuter = captureOutput(passedOn, { echo: false }); // stands for the terminal
+    const stopQuiet = captureOutput(quiet, { echo: false });
+    try {
+      new Logger('Probe').warn(`oops ${secret}`);
+      console.log('plain', secret);
+      process.stderr.write(`raw ${secret}\n`);
+    } finally {
+      stopQuiet();
+      stopOuter();
+    }
+    expect(findLeaks(quiet, [secret])).toHaveLength(3);
+    expect(passedOn).toEqual([]);
+  });
+
   it('sees every TokenError built, including nested causes', () => {
     const errors: unknown[] = [];
     const stop = collectInstances(TokenError, errors);

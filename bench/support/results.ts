@@ -81,3 +81,18 @@ export function markdownTable(rows: readonly ResultRow[]): string {
   const rule = `| ${COLUMNS.map(() => '---').join(' | ')} |`;
   return [header, rule, ...rows.map((row) => `| ${cells(row).map(escape).join(' | ')} |`)].join('\n');
 }
+
+/**
+ * Where a run writes its results. The committed `latest.*` files change only when asked
+ * (`--update`); any other run writes `run-<time>.*` beside them (git-ignored), so running the
+ * benchmarks never leaves the working tree dirty.
+ */
+export function resultFileNames(argv: readonly string[], startedAt: Date): { json: string; md: string } {
+  const base = argv.includes('--update')
+    ? 'latest'
+    : `run-${startedAt
+        .toISOString()
+        .replace(/[:.]/g, '-')
+        .replace(/-\d{3}Z$/, 'Z')}`;
+  return { json: `${base}.json`, md: `${base}.md` };
+}

@@ -1,125 +1,198 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { NestFactory } from '@nestjs/core';
-import { TokenService } from '@app/token';
+import { TokenService, type TokenStats } from '@app/token';
 import { AppModule } from '../app.module.js';
 import { KlingApiClient } from '../kling-api.client.js';
+import { PartnerApiClient } from '../partner-api.client.js';
+import { startCallers } from './demo-load.js';
+import { DemoLogger } from './demo-logger.js';
+import { DemoRecorder, type DemoTimeline, type ProviderTimeline } from './demo-recorder.js';
+import { DEMO_SCENARIO, type DemoScenario } from './demo-scenario.js';
+import { printSummary } from './demo-summary.js';
+import { DemoView, type DemoOutput } from './demo-view.js';
 import { startDemoKlingApi } from './demo-kling-api.js';
 import { startDemoOAuth2Server } from './demo-oauth2-server.js';
 
-export interface DemoSummary {
-  ok: boolean;
-  klingApiAccepted: number;
-  klingApiRejected: number;
-  klingTokensMinted: number;
-  oauth2TokenRequests: number;
-  partnerCallsFailed: number;
-  hitRate: number;
-  coldCallers: number;
-  misses: number;
+export interface DemoOptions {
+  /** Plain lines go here (default console.log); ignored when `live` is on. */
+  print?: (line: string) => void;
+  /** Redraw a compact view in place on stdout (default: when stdout is a terminal). */
+  live?: boolean;
+  /** `false`: no Nest log lines at all (tests). */
+  logger?: false;
+  scenario?: DemoScenario;
 }
 
-/** Callers that arrive together on a cold cache: they all wait for, and share, one token per provider. */
-const COLD_CONCURRENT_CALLERS = 1_000;
-/** Calls afterwards, in waves of concurrent callers, as a busy service would make them. */
-const WARM_CALLS = 20_000;
-const CONCURRENT_API_CALLS = 300;
+export interface DemoSummary {
+  /** Every check passed. */
+  ok: boolean;
+  /** What the demo set out to show, each true when it happened. */
+  checks: Record<string, boolean>;
+  stats: TokenStats;
+  timeline: DemoTimeline;
+  callsServed: number;
+  callsFailed: number;
+  tokenRequestsRefused: number;
+}
 
 /**
- * The demo: two loopback services (a Kling-like API that checks self-signed JWTs and an OAuth2
- * server with an API behind it), one Nest app that calls both through nest-token-manager with many
- * concurrent calls, and a summary of what happened. Nothing outside 127.0.0.1 is contacted.
+ * The demo: two loopback services (a Kling-like API that checks self-signed JWTs, an OAuth2 server
+ * with an API behind it), one Nest app calling both through `@UseToken` clients with steady traffic,
+ * tokens that live seconds, and a script of trouble: the API revokes a token (401), the token
+ * endpoint goes down and comes back. Nothing outside 127.0.0.1 is contacted.
  */
-export async function runDemo(
-  options: { print?: (line: string) => void; logger?: false } = {},
-): Promise<DemoSummary> {
+export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
+  const scenario = options.scenario ?? DEMO_SCENARIO;
   const print = options.print ?? ((line: string) => console.log(line));
+  const live = options.live ?? (options.print === undefined && process.stdout.isTTY === true);
+  const output: DemoOutput = live
+    ? { kind: 'live', write: (text) => process.stdout.write(text) }
+    : { kind: 'lines', print };
+
   const klingAccessKey = process.env.KLING_ACCESS_KEY ?? 'demo-access-key';
   const klingSecretKey = process.env.KLING_SECRET_KEY ?? 'demo-secret-key-change-me';
-  const partnerClientId = 'demo-client';
-  const partnerClientSecret = 'demo-client-secret';
-
   const klingApi = await startDemoKlingApi(klingAccessKey, klingSecretKey);
-  const partner = await startDemoOAuth2Server(partnerClientId, partnerClientSecret);
-  const app = await NestFactory.createApplicationContext(
-    AppModule.forDemo({
-      klingApi: klingApi.origin,
-      partnerAuth: partner.origin,
-      klingAccessKey,
-      klingSecretKey,
-      partnerClientId,
-      partnerClientSecret,
-    }),
-    { logger: options.logger ?? ['log', 'warn', 'error'] },
+  const partner = await startDemoOAuth2Server(
+    'demo-client',
+    'demo-client-secret',
+    scenario.partnerLifetimeSeconds,
   );
-  app.enableShutdownHooks();
+  const logger = new DemoLogger();
+  const app = await NestFactory.createApplicationContext(
+    AppModule.forDemo(
+      {
+        klingApi: klingApi.origin,
+        partnerAuth: partner.origin,
+        klingAccessKey,
+        klingSecretKey,
+        partnerClientId: 'demo-client',
+        partnerClientSecret: 'demo-client-secret',
+      },
+      scenario,
+    ),
+    { logger: options.logger ?? logger },
+  );
 
+  const timers: NodeJS.Timeout[] = [];
   try {
     const tokens = app.get(TokenService);
-    const kling = app.get(KlingApiClient);
+    const margins = { kling: scenario.klingMarginMs, partner: scenario.partnerMarginMs };
+    const recorder = new DemoRecorder(tokens, margins, scenario.durationMs);
+    const view = new DemoView(output, recorder, scenario.durationMs);
+    recorder.listener = (event) => view.event(event);
+    logger.sink = (text) => recorder.note('log', text.slice(0, 110));
+    let phase = 'steady traffic, tokens refreshed in the background';
+    const draw = () => {
+      recorder.sample();
+      view.tick(tokens.getStats(), phase);
+    };
+    timers.push(setInterval(draw, live ? 100 : 250));
 
-    // 1. A cold cache and a crowd: every caller waits for, and shares, one token per provider.
+    // A cold cache and a crowd: every caller waits for, and shares, one token per provider.
     await Promise.all(
-      Array.from({ length: COLD_CONCURRENT_CALLERS }, (_, i) => tokens.getToken(i % 2 ? 'kling' : 'partner')),
+      Array.from({ length: scenario.coldCallers }, (_, i) => tokens.getToken(i % 2 ? 'kling' : 'partner')),
     );
-    // 2. Steady traffic: every call is served from memory.
-    for (let wave = 0; wave < WARM_CALLS / 1_000; wave++) {
-      await Promise.all(
-        Array.from({ length: 1_000 }, (_, i) => tokens.getToken(i % 2 ? 'kling' : 'partner')),
-      );
-    }
-
-    // 3. A @UseToken('kling') client: the interceptor attaches the JWT to every request.
-    const tasks = await Promise.allSettled(
-      Array.from({ length: CONCURRENT_API_CALLS }, (_, i) =>
-        kling.createVideoTask(`a cat surfing, take ${i}`),
+    const kling = app.get(KlingApiClient);
+    const partnerClient = app.get(PartnerApiClient);
+    const callers = [
+      startCallers(
+        scenario.callersPerProvider,
+        scenario.pauseBetweenCallsMs,
+        () => kling.createVideoTask('a cat surfing'),
+        (ok) => recorder.callEnded('kling', ok),
       ),
+      startCallers(
+        scenario.callersPerProvider,
+        scenario.pauseBetweenCallsMs,
+        () => partnerClient.balance(),
+        (ok) => recorder.callEnded('partner', ok),
+      ),
+    ];
+
+    timers.push(
+      setTimeout(() => {
+        if (klingApi.revokeLatestToken())
+          recorder.note('kling', 'the API revokes the token it last accepted');
+        phase = 'kling API revoked a token: 401, each request retried once with a new token';
+      }, scenario.klingRevokeAtMs - recorder.now()),
+    );
+    timers.push(
+      setTimeout(() => {
+        partner.setTokenEndpointDown(true);
+        recorder.outageStarted('partner');
+        phase = 'partner token endpoint DOWN, callers served the cached token';
+        const endOutage = () => {
+          if (recorder.timeline.outage?.endMs !== scenario.durationMs) return;
+          partner.setTokenEndpointDown(false);
+          recorder.outageEnded('partner');
+          phase = 'partner token endpoint back: recovery';
+        };
+        // Back up half the announced backoff after the second failed refresh, so the next retry
+        // finds it up while the cached token is still valid; at the latest one lifetime on.
+        let failures = 0;
+        tokens.events.on('refresh-failed', ({ provider, retryInMs }) => {
+          if (provider === 'partner' && ++failures === scenario.partnerOutageFailures)
+            timers.push(setTimeout(endOutage, retryInMs / 2));
+        });
+        timers.push(setTimeout(endOutage, scenario.partnerLifetimeSeconds * 1000 - scenario.partnerMarginMs));
+      }, scenario.partnerOutageAtMs - recorder.now()),
     );
 
-    // 4. Plain fetch with the header from the service.
-    const balances = await Promise.all(
-      Array.from({ length: CONCURRENT_API_CALLS }, async () => {
-        const res = await fetch(`${partner.origin}/v1/balance`, {
-          headers: await tokens.getAuthorizationHeader('partner'),
-        });
-        return res.status;
-      }),
-    );
+    await sleep(Math.max(0, scenario.durationMs - recorder.now()));
+    await Promise.all(callers.map((c) => c.stop()));
+    for (const timer of timers) clearTimeout(timer);
+    phase = 'done';
+    draw();
 
     const stats = tokens.getStats();
-    const failedTasks = tasks.filter((t) => t.status === 'rejected').length;
-    const failedBalances = balances.filter((status) => status !== 200).length;
-    const table: Record<string, string | number> = {
-      'getToken calls, cold cache, all at once': COLD_CONCURRENT_CALLERS,
-      'getToken calls, warm, in waves of 1,000': WARM_CALLS,
-      'Kling API calls via @UseToken': `${klingApi.stats.accepted} accepted / ${klingApi.stats.rejected} rejected`,
-      'Kling JWTs minted': stats.tokens.kling.refreshes,
-      'Distinct JWTs seen by the Kling API': klingApi.stats.distinctTokens.size,
-      'Partner API calls via fetch': `${balances.length - failedBalances} ok / ${failedBalances} failed`,
-      'OAuth2 token requests': partner.stats.tokenRequests,
-      'Cache hits / misses (misses = cold callers)': `${stats.hits} / ${stats.misses}`,
-      'Hit rate': `${(stats.hitRate * 100).toFixed(2)} %`,
-    };
-    print('\nnest-token-manager demo');
-    for (const [what, value] of Object.entries(table)) print(`  ${what.padEnd(46)} ${value}`);
-    const ok =
-      failedTasks === 0 &&
-      failedBalances === 0 &&
-      klingApi.stats.rejected === 0 &&
-      partner.stats.tokenRequests === 1 &&
-      stats.tokens.kling.refreshes === 1;
-    print(ok ? 'demo ok: one token per provider served every call' : 'demo FAILED: see the table above');
-    return {
-      ok,
-      klingApiAccepted: klingApi.stats.accepted,
-      klingApiRejected: klingApi.stats.rejected,
-      klingTokensMinted: stats.tokens.kling.refreshes,
-      oauth2TokenRequests: partner.stats.tokenRequests,
-      partnerCallsFailed: failedBalances,
-      hitRate: stats.hitRate,
-      coldCallers: COLD_CONCURRENT_CALLERS,
-      misses: stats.misses,
-    };
+    const summary = summarize(recorder.timeline, stats, partner.stats.tokenRequestsRefused);
+    printSummary(output.kind === 'live' ? (line) => process.stdout.write(`${line}\n`) : print, summary);
+    return summary;
   } finally {
+    for (const timer of timers) clearTimeout(timer);
     await app.close();
     await Promise.all([klingApi.close(), partner.close()]);
   }
+}
+
+/** The demo's checks: what it set out to show, read from the recording and `getStats()`. */
+function summarize(timeline: DemoTimeline, stats: TokenStats, tokenRequestsRefused: number): DemoSummary {
+  const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
+  const lines = Object.values(timeline.providers);
+  const callsServed = sum(lines.map((line) => sum(line.servedPerSecond)));
+  const callsFailed = sum(lines.map((line) => sum(line.failedPerSecond)));
+  const kling = timeline.providers['kling']!;
+  const partner = timeline.providers['partner']!;
+  const outageEnd = timeline.outage?.endMs ?? Infinity;
+  const checks = {
+    'every API call served': callsFailed === 0 && callsServed > 0,
+    'tokens refreshed in the background, no caller waiting':
+      kling.tokens.filter((t) => t.background).length >= 3 &&
+      waitedForRefresh(kling) + waitedForRefresh(partner) === 0,
+    'a 401 recovered once': (stats.tokens['kling']?.unauthorizedRetries ?? 0) >= 1,
+    'token endpoint down, callers kept being served':
+      partner.failures.length >= 1 && tokenRequestsRefused >= 1,
+    'recovered after the outage':
+      partner.tokens.some((t) => t.issuedMs >= outageEnd) && !stats.tokens['partner']?.degraded,
+  };
+  return {
+    ok: Object.values(checks).every(Boolean),
+    checks,
+    stats,
+    timeline,
+    callsServed,
+    callsFailed,
+    tokenRequestsRefused,
+  };
+}
+
+/**
+ * Tokens a caller had to wait for, other than the first one (the cold start) and the one that
+ * replaced a token the API refused (a 401 is noticed by the view's next tick, hence the second).
+ */
+function waitedForRefresh(line: ProviderTimeline): number {
+  return line.tokens
+    .slice(1)
+    .filter((t) => !t.background && !line.unauthorized.some((at) => Math.abs(at - t.issuedMs) < 1_000))
+    .length;
 }

@@ -5,9 +5,11 @@ import { TEST_SECRETS } from './test-secrets.js';
 
 // Runs in every test file (jest `setupFilesAfterEnv`): whatever the file logs, prints or throws as a
 // TokenError is scanned for the suite's secrets once the file is done. A leak fails the file.
+// What the code under test logs is recorded and scanned but not printed, so the report shows tests,
+// not Nest log lines; `TEST_LOGS=1 npm test` prints them too.
 const output: string[] = [];
 const errors: unknown[] = [];
-const stopCapture = captureOutput(output);
+const stopCapture = captureOutput(output, { echo: process.env.TEST_LOGS === '1' });
 const stopCollecting = collectInstances(TokenError, errors);
 
 afterAll(() => {

@@ -27,16 +27,31 @@ function safeJson(value: unknown): string {
 
 type Writable = { write: (...args: any[]) => boolean };
 
+/** How {@link captureOutput} treats what it records. */
+export interface CaptureOptions {
+  /**
+   * Pass each write and console call on to where it was going (default). With `false` it is only
+   * recorded: the test report stays free of the log lines the code under test prints, while the
+   * scan still sees every one of them.
+   */
+  echo?: boolean;
+}
+
 /**
  * Records what is written to stdout, stderr and the console from now on; `restore()` undoes it.
  */
-export function captureOutput(target: string[]): () => void {
+export function captureOutput(target: string[], options: CaptureOptions = {}): () => void {
+  const echo = options.echo ?? true;
   const restores: Array<() => void> = [];
   for (const stream of [process.stdout, process.stderr] as Writable[]) {
     const original = stream.write;
     stream.write = function (this: unknown, chunk: unknown, ...rest: unknown[]) {
       target.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8'));
-      return original.call(this, chunk, ...rest);
+      if (echo) return original.call(this, chunk, ...rest);
+      // A write's callback is its last argument; call it as the stream would.
+      const callback = rest.at(-1);
+      if (typeof callback === 'function') queueMicrotask(() => callback());
+      return true;
     };
     restores.push(() => (stream.write = original));
   }
@@ -45,7 +60,7 @@ export function captureOutput(target: string[]): () => void {
     const original = console[method];
     console[method] = (...args: unknown[]) => {
       target.push(args.map((arg) => (typeof arg === 'string' ? arg : inspect(arg, { depth: 4 }))).join(' '));
-      return original.apply(globalThis.console, args);
+      if (echo) return original.apply(globalThis.console, args);
     };
     restores.push(() => (console[method] = original));
   }

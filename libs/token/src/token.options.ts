@@ -3,7 +3,6 @@ import type { Clock } from './clock.js';
 import { customProviderSchema } from './strategies/custom.options.js';
 import { jwtProviderSchema } from './strategies/jwt.options.js';
 import { oauth2ProviderSchema } from './strategies/oauth2/oauth2.options.js';
-import type { Redis } from 'ioredis';
 import { redisStoreOptionsSchema } from './stores/redis-store.options.js';
 import type { TokenStore } from './stores/token-store.interface.js';
 
@@ -68,7 +67,18 @@ export interface TokenModuleOptions extends Omit<TokenConfig, 'store'> {
    * The store opens its own connections from it (`duplicate()`, with its own timeouts) and never
    * uses, changes or closes the application's client.
    */
-  redisClient?: Redis;
+  redisClient?: RedisClientLike;
   /** Time source of the cache's refresh decisions; for tests. Default the system clock. */
   clock?: Clock;
+}
+
+/**
+ * An application's ioredis client, as `redisClient` takes it: an ioredis `Redis` instance fits.
+ * Typed by the one method the store uses, so that the main entry's types compile without `ioredis`
+ * installed (it is an optional peer dependency).
+ *
+ * @publicApi
+ */
+export interface RedisClientLike {
+  duplicate(override?: object): unknown;
 }

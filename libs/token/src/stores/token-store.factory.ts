@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { ResolvedTokenConfig } from '../config/token-config.loader.js';
 import { InvalidTokenOptionsError } from '../token.errors.js';
-import type { TokenModuleOptions } from '../token.options.js';
+import type { RedisClientLike, TokenModuleOptions } from '../token.options.js';
 import { MemoryTokenStore } from './memory-token.store.js';
 import type { TokenStore } from './token-store.interface.js';
 
@@ -13,7 +13,7 @@ import type { TokenStore } from './token-store.interface.js';
 export async function createTokenStore(
   choice: TokenModuleOptions['store'],
   config: ResolvedTokenConfig,
-  redisClient?: Redis,
+  redisClient?: RedisClientLike,
 ): Promise<TokenStore> {
   if (choice !== undefined && typeof choice === 'object') return choice;
   const kind = choice ?? config.store ?? 'memory';
@@ -27,7 +27,8 @@ export async function createTokenStore(
       );
     }
     const { RedisTokenStore } = await import('./redis-token.store.js');
-    return new RedisTokenStore(config.redis, redisClient);
+    // The module options type the client structurally (see RedisClientLike); it is an ioredis client.
+    return new RedisTokenStore(config.redis, redisClient as Redis | undefined);
   }
   throw new InvalidTokenOptionsError(`token store "${kind}" is not available`, undefined, 'store');
 }
