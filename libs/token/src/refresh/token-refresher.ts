@@ -47,15 +47,19 @@ export class TokenRefresher {
     const startedAt = clock.now();
     // Normalised before a shared store sees it, and bounded: a strategy that never answers must not
     // hold its callers, the sweep or shutdown forever.
-    const generate = async () =>
+    // `previous`: the shared entry being replaced, whose refresh token is the fleet's newest.
+    const generate = async (previous?: TokenInfo) =>
       normalizeTokenInfo(
         entry.name,
-        await withTimeout(entry.strategy.generate(), this.deps.refreshTimeoutMs),
+        await withTimeout(entry.strategy.generate(previous && { previous }), this.deps.refreshTimeoutMs),
         clock.now(),
       );
     const isUsable = (info: TokenInfo) => info.token !== replacing && this.isFreshForFleet(entry, info);
+    // Still valid and not being replaced: served while another replica holds the refresh lease.
+    const held =
+      replacing === undefined && entry.info?.isExpiredAt(startedAt) === false ? entry.info : undefined;
     const pending: Promise<TokenInfo> = Promise.resolve()
-      .then(() => store.obtain(entry.strategy.cacheKey, generate, isUsable))
+      .then(() => store.obtain(entry.strategy.cacheKey, generate, isUsable, held))
       .then((raw) => this.accept(entry, raw, generation, startedAt, background))
       .catch((error: unknown) => {
         throw generation === entry.generation
