@@ -78,6 +78,10 @@ export class RedisConnection {
     return this.#degraded;
   }
 
+  get status(): { command: string; subscriber: string } {
+    return { command: this.#client.status, subscriber: this.#subscriber.status };
+  }
+
   /**
    * Whether to go to Redis at all. Ready: yes. Known down: no, at once. Still starting: wait for the
    * first connection until `deadline`, so replicas booting together share their first token.

@@ -61,8 +61,6 @@ export class RedisTokenStore implements TokenStore {
   readonly #pollIntervalMs: number;
   readonly #listeners: ((key: string) => void)[] = [];
   readonly #waiters = new Map<string, Set<() => void>>();
-  /** Shares and lease releases still running after their caller got its token. */
-  readonly #background = new Set<Promise<void>>();
   /** Keys whose undecryptable entry was already reported: one log line, not one per read. */
   readonly #reportedUndecryptable = new Set<string>();
   #closed = false;
@@ -164,17 +162,18 @@ export class RedisTokenStore implements TokenStore {
     this.#listeners.push(listener);
   }
 
-  /**
-   * Lets shares still running finish (each within its budget), then closes the store's own
-   * connections; an application's client handed in is left open. Idempotent.
-   */
-  async close(): Promise<void> {
+  /** Closes the store's own connections; an application's client handed in is left open. Idempotent. */
+  close(): Promise<void> {
     if (!this.#closed) {
       this.#closed = true;
       for (const key of [...this.#waiters.keys()]) this.#wake(key);
     }
-    await Promise.all([...this.#background]);
     return this.#redis.close();
+  }
+
+  /** The state of the store's two connections (command, subscription), e.g. `ready` or `end`. */
+  get connectionStatus(): { command: string; subscriber: string } {
+    return this.#redis.status;
   }
 
   [inspect.custom](): string {
@@ -202,30 +201,34 @@ export class RedisTokenStore implements TokenStore {
       void this.#redis.attempt((client) => this.#lease.renew(client, lockKey, owner), Date.now() + everyMs);
     }, everyMs);
     renewal.unref();
-    const release = () =>
-      this.#redis.attempt((client) => this.#lease.release(client, lockKey, owner), this.#deadline());
     try {
       // Someone may have stored a token between our read and our lock.
       const current = await this.#read(key, deadline);
       if (current !== UNAVAILABLE && current !== undefined && isUsable(current)) {
-        this.#inBackground(release());
+        await this.#release(lockKey, owner, this.#deadline());
         return current;
       }
       // The entry being replaced carries the fleet's newest refresh token, if the issuer rotates them.
       const fresh = await generate(current === UNAVAILABLE ? stored : (current ?? stored));
-      // The caller has its token now; sharing it, then freeing the lock, happens behind it.
-      this.#inBackground(this.#share(key, fresh).then(release));
+      // Sharing it and freeing the lock take at most one more budget.
+      const after = this.#deadline();
+      await this.#share(key, fresh, after);
+      await this.#release(lockKey, owner, after);
       return fresh;
     } catch (error) {
-      this.#inBackground(release());
+      await this.#release(lockKey, owner, this.#deadline());
       throw error;
     } finally {
       clearInterval(renewal);
     }
   }
 
+  async #release(lockKey: string, owner: string, deadline: number): Promise<void> {
+    await this.#redis.attempt((client) => this.#lease.release(client, lockKey, owner), deadline);
+  }
+
   /** Stores the token encrypted until it expires and wakes the replicas waiting for it. */
-  async #share(key: string, info: TokenInfo): Promise<void> {
+  async #share(key: string, info: TokenInfo, deadline: number): Promise<void> {
     // `generate` hands over a token the service already normalised.
     const init = info.toInit();
     const ttlMs = Math.floor(init.expiresAt - Date.now());
@@ -237,7 +240,6 @@ export class RedisTokenStore implements TokenStore {
       this.#logger.warn(`could not encrypt the token for "${key}" (${describeError(error)}); not shared`);
       return;
     }
-    const deadline = this.#deadline();
     const written = await this.#redis.attempt(
       (client) => client.set(this.#keys.token(key), value, 'PX', ttlMs),
       deadline,
@@ -274,15 +276,6 @@ export class RedisTokenStore implements TokenStore {
 
   #deadline(): number {
     return Date.now() + this.#budgetMs;
-  }
-
-  #inBackground(task: Promise<unknown>): void {
-    const tracked: Promise<void> = task.then(
-      () => {},
-      () => {},
-    );
-    this.#background.add(tracked);
-    void tracked.finally(() => this.#background.delete(tracked));
   }
 
   #onMessage(raw: string): void {
