@@ -10,6 +10,8 @@ export interface ReplicaConfig {
   safetyMarginMs: number;
   /** One getToken() call every this often. */
   callIntervalMs: number;
+  /** Use the real OAuth2 strategy (client credentials, then refresh tokens) against `tokenUrl`. */
+  oauth2?: { clientId: string; clientSecret: string };
 }
 
 export interface ReplicaReport {
@@ -26,6 +28,8 @@ export interface ReplicaReport {
   current: string | undefined;
   /** What the Redis store logged. */
   storeLines: string[];
+  /** The longest a getToken() call took, in ms. */
+  slowestCallMs: number;
 }
 
 export type ReplicaRequest = { id: number; type: 'report' | 'stop' };

@@ -25,4 +25,7 @@ export const TEST_SECRETS: readonly string[] = [
   'Oc-inspect-SECRET-canary-3d1f',
   'Rt-inspect-REFRESH-canary-8b6c',
   'Cfg-SECRET-canary-0b7e',
+  'Rp-inspect-REDIS-password-6a1e',
+  'Sp-inspect-SENTINEL-password-2c9d',
+  'Fleet-rt-client-SECRET-77d0',
 ];

@@ -41,6 +41,8 @@ export function createRedisClient(
       ...(config.tls === true && { enableTLSForSentinelMode: true }),
       // Ask the sentinels again at once after a failover instead of waiting for a reconnection.
       failoverDetector: true,
+      // Sentinels unreachable: ask again on the store's schedule (bounded pauses, never giving up).
+      sentinelRetryStrategy: (attempt: number) => options.retryStrategy?.(attempt) ?? 1_000,
     });
   }
   const explicit: RedisOptions = {
