@@ -109,6 +109,8 @@ process.on('message', (request: ReplicaRequest) => {
       id: request.id,
       report: { ...report, tokens: [...report.tokens], storeLines: [...logger.storeLines] },
     });
+  } else if (request.type === 'invalidate') {
+    void tokens.invalidate('api').finally(() => process.send!({ id: request.id }));
   } else if (request.type === 'stop') {
     clearInterval(timer);
     void app.close().finally(() => {

@@ -32,7 +32,7 @@ export interface ReplicaReport {
   slowestCallMs: number;
 }
 
-export type ReplicaRequest = { id: number; type: 'report' | 'stop' };
+export type ReplicaRequest = { id: number; type: 'report' | 'stop' | 'invalidate' };
 
 const REPLICA_SCRIPT = fileURLToPath(new URL('./fleet-replica.ts', import.meta.url));
 const REGISTER_HOOKS = fileURLToPath(new URL('./fleet-ts-register.mjs', import.meta.url));
@@ -73,6 +73,11 @@ export class ReplicaProcess {
 
   async report(): Promise<ReplicaReport> {
     return ((await this.request('report')) as { report: ReplicaReport }).report;
+  }
+
+  /** `TokenService.invalidate('api')` in the replica: every replica must drop the token. */
+  async invalidate(): Promise<void> {
+    await this.request('invalidate');
   }
 
   /** Closes the Nest application (store included) and lets the process end. */
