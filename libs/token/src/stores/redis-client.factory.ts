@@ -39,8 +39,8 @@ export function createRedisClient(
       ...(sentinelUsername !== undefined && { sentinelUsername }),
       ...(sentinelPassword !== undefined && { sentinelPassword }),
       ...(config.tls === true && { enableTLSForSentinelMode: true }),
-      // Ask the sentinels again at once after a failover instead of waiting for a reconnection.
-      failoverDetector: true,
+      // Not `failoverDetector`: with it, ioredis 6 ended the connections for good after a failover
+      // (seen in the sentinel e2e test); the reconnection asks the sentinels for the new master anyway.
       // Sentinels unreachable: ask again on the store's schedule (bounded pauses, never giving up).
       sentinelRetryStrategy: (attempt: number) => options.retryStrategy?.(attempt) ?? 1_000,
     });
