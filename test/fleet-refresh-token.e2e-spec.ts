@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { Redis } from 'ioredis';
+import { OAuth2Strategy } from '../libs/token/src/strategies/oauth2/oauth2.strategy.js';
 import { RotatingOAuth2Server } from './support/fleet-rotating-oauth2-server.js';
 import { ReplicaProcess } from './support/fleet-replicas.js';
 
@@ -62,5 +63,24 @@ describe('fleet mode with an issuer that rotates refresh tokens', () => {
     // The fleet started one refresh-token chain and kept spending its newest link.
     expect(server.grants.client_credentials).toBe(1);
     expect(server.grants.refresh_token).toBeGreaterThanOrEqual(5);
+  });
+
+  it('OAuth2Strategy spends the refresh token of the shared entry rather than its own older one', async () => {
+    server = new RotatingOAuth2Server(60_000);
+    const tokenUrl = await server.start();
+    const config = { tokenUrl, clientId: 'fleet-rt', clientSecret: 'Fleet-rt-client-SECRET-77d0' };
+    const [a, b] = [new OAuth2Strategy(config), new OAuth2Strategy(config)];
+    const first = await a.generate(); // client credentials; `a` keeps its refresh token
+    const second = await b.generate({ previous: first }); // `b` refreshes with it
+    const third = await a.generate({ previous: second }); // `a` must use b's, not its own spent one
+    expect(third.extra.refresh_token).toEqual(expect.any(String));
+    expect(server.grants).toEqual({ client_credentials: 1, refresh_token: 2 });
+    expect({ invalidGrants: server.invalidGrants, reuses: server.reuses }).toEqual({
+      invalidGrants: 0,
+      reuses: 0,
+    });
+    // Without a shared entry a strategy keeps working from its own (here the newest) refresh token.
+    await a.generate();
+    expect(server.grants).toEqual({ client_credentials: 1, refresh_token: 3 });
   });
 });
