@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { inspect } from 'node:util';
 import { Logger } from '@nestjs/common';
 import { Cluster } from 'ioredis';
@@ -19,21 +18,12 @@ import {
   redisStoreOptionsSchema,
   type RedisStoreOptions,
 } from './redis-store.options.js';
+import { StoreSignals } from './redis-store.signals.js';
 import { TokenEncryption, UndecryptableTokenError } from './token-encryption.js';
 import type { TokenStore } from './token-store.interface.js';
 
 /** How often a replica waiting on another one's refresh looks again when no message came. */
 const PEER_POLL_INTERVAL_MS = 250;
-
-/** What replicas tell each other on the channel. Holds no token. */
-interface StoreMessage {
-  /** `set`: a new token was written; `invalidate`: drop the cached one. */
-  t: 'set' | 'invalidate';
-  /** The provider's cache key (never a secret). */
-  k: string;
-  /** The store that sent it. */
-  o: string;
-}
 
 /**
  * The fleet tier: tokens shared by every replica through Redis (one server, Sentinel or Cluster),
@@ -55,12 +45,10 @@ export class RedisTokenStore implements TokenStore {
   readonly #encryption: TokenEncryption;
   readonly #lease: RedisLease;
   readonly #keys: RedisKeys;
-  readonly #origin = randomBytes(8).toString('hex');
   readonly #budgetMs: number;
   readonly #waitForPeerMs: number;
   readonly #pollIntervalMs: number;
-  readonly #listeners: ((key: string) => void)[] = [];
-  readonly #waiters = new Map<string, Set<() => void>>();
+  readonly #signals = new StoreSignals(this.#logger);
   /** Keys whose undecryptable entry was already reported: one log line, not one per read. */
   readonly #reportedUndecryptable = new Set<string>();
   #closed = false;
@@ -82,7 +70,7 @@ export class RedisTokenStore implements TokenStore {
     this.#redis = new RedisConnection(
       config,
       this.#keys.channel,
-      (message) => this.#onMessage(message),
+      (message) => this.#signals.receive(message),
       this.#logger,
       client,
     );
@@ -123,7 +111,7 @@ export class RedisTokenStore implements TokenStore {
         this.#logger.warn(`no shared token for "${key}" within ${this.#waitForPeerMs} ms; fetching one here`);
         return generate();
       }
-      await this.#waitForPeer(key, Math.min(this.#pollIntervalMs, remainingMs));
+      await this.#signals.waitFor(key, Math.min(this.#pollIntervalMs, remainingMs));
       deadline = this.#deadline();
       const now = await this.#read(key, deadline);
       if (now === UNAVAILABLE) return generate();
@@ -155,18 +143,18 @@ export class RedisTokenStore implements TokenStore {
       );
       if (deleted !== true) return; // replaced or dropped meanwhile; whoever did it told the others
     }
-    await this.#publish({ t: 'invalidate', k: key, o: this.#origin }, deadline);
+    await this.#publish(this.#signals.message('invalidate', key), deadline);
   }
 
   onInvalidate(listener: (key: string) => void): void {
-    this.#listeners.push(listener);
+    this.#signals.onInvalidate(listener);
   }
 
   /** Closes the store's own connections; an application's client handed in is left open. Idempotent. */
   close(): Promise<void> {
     if (!this.#closed) {
       this.#closed = true;
-      for (const key of [...this.#waiters.keys()]) this.#wake(key);
+      this.#signals.wakeAll();
     }
     return this.#redis.close();
   }
@@ -244,7 +232,7 @@ export class RedisTokenStore implements TokenStore {
       (client) => client.set(this.#keys.token(key), value, 'PX', ttlMs),
       deadline,
     );
-    if (written !== UNAVAILABLE) await this.#publish({ t: 'set', k: key, o: this.#origin }, deadline);
+    if (written !== UNAVAILABLE) await this.#publish(this.#signals.message('set', key), deadline);
   }
 
   /** The shared token; undefined when there is none or it cannot be decrypted (then it gets replaced). */
@@ -267,55 +255,11 @@ export class RedisTokenStore implements TokenStore {
     }
   }
 
-  async #publish(message: StoreMessage, deadline: number): Promise<void> {
-    await this.#redis.attempt(
-      (client) => client.publish(this.#keys.channel, JSON.stringify(message)),
-      deadline,
-    );
+  async #publish(message: string, deadline: number): Promise<void> {
+    await this.#redis.attempt((client) => client.publish(this.#keys.channel, message), deadline);
   }
 
   #deadline(): number {
     return Date.now() + this.#budgetMs;
-  }
-
-  #onMessage(raw: string): void {
-    let message: Partial<StoreMessage>;
-    try {
-      message = JSON.parse(raw) as Partial<StoreMessage>;
-    } catch {
-      return;
-    }
-    if (typeof message.k !== 'string') return;
-    if (message.t === 'set') this.#wake(message.k);
-    // Our own invalidation already evicted here; acting on its echo would evict the token fetched since.
-    if (message.t !== 'invalidate' || message.o === this.#origin) return;
-    for (const listener of this.#listeners) {
-      try {
-        listener(message.k);
-      } catch (error) {
-        this.#logger.error(`invalidation listener threw: ${(error as Error).message}`);
-      }
-    }
-  }
-
-  #waitForPeer(key: string, timeoutMs: number): Promise<void> {
-    return new Promise((resolve) => {
-      let waiting = this.#waiters.get(key);
-      if (waiting === undefined) this.#waiters.set(key, (waiting = new Set()));
-      const set = waiting;
-      const done = () => {
-        clearTimeout(timer);
-        set.delete(done);
-        if (set.size === 0 && this.#waiters.get(key) === set) this.#waiters.delete(key);
-        resolve();
-      };
-      const timer = setTimeout(done, timeoutMs);
-      timer.unref();
-      set.add(done);
-    });
-  }
-
-  #wake(key: string): void {
-    for (const done of [...(this.#waiters.get(key) ?? [])]) done();
   }
 }
