@@ -24,7 +24,11 @@ async function freePort(): Promise<number> {
 abstract class Topology {
   protected readonly processes = new Map<number, ChildProcess>();
 
-  protected constructor(protected readonly dir: string) {}
+  protected constructor(protected readonly dir: string) {
+    // A test or benchmark that ends without stopping its topology (a failure, a timeout) still takes
+    // its servers down with it.
+    process.once('exit', () => this.processes.forEach((child) => child.kill('SIGKILL')));
+  }
 
   /** SIGKILLs the process on `port`, as a crashed host would. */
   async kill(port: number): Promise<void> {
