@@ -2,7 +2,7 @@ import { inspect } from 'node:util';
 import type { Logger } from '@nestjs/common';
 import type { RedisOptions } from 'ioredis';
 import { createRedisClient, type RedisClient } from './redis-client.factory.js';
-import type { RedisStoreOptions } from './redis-store.options.js';
+import { REDIS_STORE_DEFAULTS, type RedisStoreOptions } from './redis-store.options.js';
 
 /** What a Redis step gives back when Redis failed or was too slow; the caller then works on its own. */
 export const UNAVAILABLE = Symbol('redis unavailable');
@@ -44,7 +44,7 @@ export class RedisConnection {
     this.#logger = logger;
     const budgetMs = resolveBudgetMs(config);
     this.#quitTimeoutMs = Math.max(250, budgetMs);
-    const maxDelayMs = config.reconnectMaxDelayMs ?? 2_000;
+    const maxDelayMs = config.reconnectMaxDelayMs ?? REDIS_STORE_DEFAULTS.reconnectMaxDelayMs;
     const options: RedisOptions = {
       lazyConnect: true,
       // Fail at once while disconnected: a lease request queued and sent after a reconnect would
@@ -161,7 +161,7 @@ export class RedisConnection {
 
 /** The Redis budget in force: `budgetMs`, else the older `commandTimeoutMs`, else the default. */
 export function resolveBudgetMs(config: RedisStoreOptions): number {
-  return config.budgetMs ?? config.commandTimeoutMs ?? 100;
+  return config.budgetMs ?? config.commandTimeoutMs ?? REDIS_STORE_DEFAULTS.budgetMs;
 }
 
 /** Waits for `promise`, at most `ms`; undefined when the time ran out first. */

@@ -24,6 +24,8 @@ export const REDIS_STORE_DEFAULTS = {
    * working on its own (fetching its own token), whether Redis is down, stalled or slow.
    */
   budgetMs: 100,
+  /** @deprecated Read `budgetMs`; kept for code that read this default. */
+  commandTimeoutMs: 100,
   /** Longest pause between reconnection attempts while Redis is down. */
   reconnectMaxDelayMs: 2_000,
 } as const;

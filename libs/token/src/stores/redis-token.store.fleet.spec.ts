@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, afterEach, describe, expect, it } from '@jest/globals';
 import { Redis } from 'ioredis';
 import { deferred } from '../../../../test/support/stub-strategy.js';
+import { tokenConfigFromEnv } from '../config/token-config.loader.js';
 import { TokenInfo } from '../token-info.js';
 import { RedisKeys } from './redis-keys.js';
 import { redisStoreOptionsSchema, type RedisStoreOptions } from './redis-store.options.js';
@@ -177,5 +178,26 @@ describe('topology options and key names', () => {
       expect(hashedPart(keys.token(cacheKey)).length).toBeGreaterThan(0);
     }
     expect(new RedisKeys('ntm:', false).token('fleet:api')).toBe('ntm:token:fleet:api');
+  });
+
+  it('reads a cluster, a sentinel, the budget and decrypt-only keys from environment variables', () => {
+    const keys = JSON.stringify([keyA, { ...keyB, decryptOnly: true }]);
+    const cluster = tokenConfigFromEnv({
+      TOKEN__REDIS__CLUSTER__NODES: '["10.0.0.1:6379","10.0.0.2:6379"]',
+      TOKEN__REDIS__BUDGET_MS: '150',
+      TOKEN__REDIS__ENCRYPTION_KEYS: keys,
+    }).redis;
+    expect(redisStoreOptionsSchema.parse(cluster)).toMatchObject({
+      cluster: { nodes: ['10.0.0.1:6379', '10.0.0.2:6379'] },
+      budgetMs: 150,
+      encryptionKeys: [{ kid: 'a' }, { kid: 'b', decryptOnly: true }],
+    });
+    const sentinel = tokenConfigFromEnv({
+      TOKEN__REDIS__SENTINEL: '{"sentinels":["10.0.0.1:26379"],"name":"mymaster"}',
+      TOKEN__REDIS__ENCRYPTION_KEYS: keys,
+    }).redis;
+    expect(redisStoreOptionsSchema.parse(sentinel)).toMatchObject({
+      sentinel: { sentinels: ['10.0.0.1:26379'], name: 'mymaster' },
+    });
   });
 });

@@ -1,19 +1,19 @@
-import type { Redis } from 'ioredis';
 import type { ResolvedTokenConfig } from '../config/token-config.loader.js';
 import { InvalidTokenOptionsError } from '../token.errors.js';
 import type { TokenModuleOptions } from '../token.options.js';
 import { MemoryTokenStore } from './memory-token.store.js';
+import type { RedisClient } from './redis-client.factory.js';
 import type { TokenStore } from './token-store.interface.js';
 
 /**
  * The store the options ask for: an instance as given, `memory` by default, `redis` built from the
- * `redis` section (on `redisClient` when one is given). The Redis store is loaded only when asked
+ * `redis` section (on `redisClient`, a connection or a Cluster, when one is given). The Redis store is loaded only when asked
  * for, so `ioredis` stays an optional dependency.
  */
 export async function createTokenStore(
   choice: TokenModuleOptions['store'],
   config: ResolvedTokenConfig,
-  redisClient?: Redis,
+  redisClient?: RedisClient,
 ): Promise<TokenStore> {
   if (choice !== undefined && typeof choice === 'object') return choice;
   const kind = choice ?? config.store ?? 'memory';
