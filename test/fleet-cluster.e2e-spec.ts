@@ -1,5 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { Cluster } from 'ioredis';
+import { RedisTokenStore } from '../libs/token/src/stores/redis-token.store.js';
+import { TokenInfo } from '../libs/token/src/token-info.js';
 import { RedisClusterTopology } from './support/fleet-redis-topology.js';
 import { FleetTokenEndpoint } from './support/fleet-token-endpoint.js';
 import { eventually, ReplicaProcess, type ReplicaReport } from './support/fleet-replicas.js';
@@ -95,5 +98,40 @@ describe('fleet mode on a Redis Cluster', () => {
       `cluster failover: ${endpoint.requests.length - requestsBefore} token requests after the kill; ` +
         `slowest call ${Math.max(...final.map((report) => report.slowestCallMs))} ms\n`,
     );
+  });
+
+  it("works on an application's own Cluster client, tags the keys and leaves the client open", async () => {
+    const app = new Cluster(
+      cluster.nodes.map((node) => ({ host: '127.0.0.1', port: Number(node.split(':')[1]) })),
+    );
+    try {
+      const [first, second] = [
+        new RedisTokenStore({ keyPrefix: 'ntm-app-cluster:', encryptionKeys }, app),
+        new RedisTokenStore({ keyPrefix: 'ntm-app-cluster:', encryptionKeys }, app),
+      ];
+      const token = new TokenInfo({
+        token: `app-${randomBytes(8).toString('hex')}`,
+        expiresAt: Date.now() + 60_000,
+      });
+      expect(
+        await first.obtain(
+          'svc',
+          async () => token,
+          () => true,
+        ),
+      ).toBe(token);
+      let calls = 0;
+      const shared = await second.obtain(
+        'svc',
+        async () => (calls++, token),
+        () => true,
+      );
+      expect({ calls, token: shared.token }).toEqual({ calls: 0, token: token.token });
+      expect(await app.exists('ntm-app-cluster:token:{svc}')).toBe(1);
+      await Promise.all([first.close(), second.close()]);
+      expect(app.status).toBe('ready');
+    } finally {
+      await app.quit();
+    }
   });
 });

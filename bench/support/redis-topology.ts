@@ -111,6 +111,11 @@ export class RedisClusterTopology extends Topology {
     return this.ports.slice(0, 3).map((port) => `127.0.0.1:${port}`);
   }
 
+  /** Every node still running (a killed master is left out). */
+  get liveNodes(): { host: string; port: number }[] {
+    return [...this.processes.keys()].map((port) => ({ host: '127.0.0.1', port }));
+  }
+
   /** The port of the master serving `key`'s slot right now. */
   async masterOf(key: string): Promise<number> {
     for (const port of this.processes.keys()) {
