@@ -55,9 +55,12 @@ export class TokenRefresher {
         clock.now(),
       );
     const isUsable = (info: TokenInfo) => info.token !== replacing && this.isFreshForFleet(entry, info);
-    // Still valid and not being replaced: served while another replica holds the refresh lease.
+    // Callers wait on this refresh while holding a valid token: the store serves it back rather than
+    // wait on another replica's lease. (A background refresh has nobody waiting: it waits for the peer.)
     const held =
-      replacing === undefined && entry.info?.isExpiredAt(startedAt) === false ? entry.info : undefined;
+      !background && replacing === undefined && entry.info?.isExpiredAt(startedAt) === false
+        ? entry.info
+        : undefined;
     const pending: Promise<TokenInfo> = Promise.resolve()
       .then(() => store.obtain(entry.strategy.cacheKey, generate, isUsable, held))
       .then((raw) => this.accept(entry, raw, generation, startedAt, background))

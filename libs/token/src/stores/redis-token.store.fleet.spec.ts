@@ -4,6 +4,7 @@ import { Redis } from 'ioredis';
 import { deferred } from '../../../../test/support/stub-strategy.js';
 import { tokenConfigFromEnv } from '../config/token-config.loader.js';
 import { TokenInfo } from '../token-info.js';
+import { TokenService } from '../token.service.js';
 import { RedisKeys } from './redis-keys.js';
 import { redisStoreOptionsSchema, type RedisStoreOptions } from './redis-store.options.js';
 import { RedisTokenStore } from './redis-token.store.js';
@@ -78,6 +79,31 @@ describe('RedisTokenStore lease and sharing', () => {
     );
     expect(got).toBe(held);
     expect(calls).toBe(0);
+  });
+
+  it('a caller inside its margin with a valid token is served at once while another replica holds the lease', async () => {
+    const prefix = newPrefix();
+    const service = new TokenService({
+      store: newStore(prefix, { waitForPeerMs: 5_000 }),
+      safetyMarginMs: 400,
+    });
+    let calls = 0;
+    service.register('svc', {
+      cacheKey: 'svc',
+      generate: async () => (calls++, new TokenInfo({ token: `t-${calls}`, expiresAt: Date.now() + 1_000 })),
+    });
+    const first = await service.getToken('svc');
+    await admin.set(`${prefix}lease:svc`, 'another-replica', 'PX', 60_000);
+    await sleep(first.expiresAt - 150 - Date.now()); // inside the margin, still valid
+    const startedAt = Date.now();
+    const served = await service.getToken('svc');
+    const waitedMs = Date.now() - startedAt;
+    await service.onApplicationShutdown();
+    expect({ token: served.token, calls, waitedUnderASecond: waitedMs < 1_000 }).toEqual({
+      token: first.token,
+      calls: 1,
+      waitedUnderASecond: true,
+    });
   });
 
   it('waits for the holder when the token it holds has expired', async () => {
