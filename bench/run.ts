@@ -25,6 +25,7 @@ const SCENARIOS = [
   'lifetime.bench.js',
   'outage.bench.js',
   'fleet.bench.js',
+  'fleet-topology.bench.js',
   'interceptor.bench.js',
   'memory.bench.js',
 ] as const;

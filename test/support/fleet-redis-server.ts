@@ -71,6 +71,16 @@ export class RedisServerProcess {
     throw new Error(`redis-server on port ${this.port} did not answer`);
   }
 
+  /** SIGSTOP: the server keeps its sockets open and answers nothing, as a stalled host would. */
+  pause(): void {
+    this.child?.kill('SIGSTOP');
+  }
+
+  /** SIGCONT after {@link pause}. */
+  resume(): void {
+    this.child?.kill('SIGCONT');
+  }
+
   /** Kills the server at once, as a crash would, and waits until it is gone. */
   async stop(): Promise<void> {
     const child = this.child;

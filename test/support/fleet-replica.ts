@@ -54,7 +54,12 @@ class ReplicaLogger implements LoggerService {
       redis: config.redis,
       safetyMarginMs: config.safetyMarginMs,
       refresh: { cron: '* * * * * *' },
-      providers: { api: { type: 'custom', useFactory: () => new EndpointStrategy() } },
+      providers: {
+        api:
+          config.oauth2 === undefined
+            ? { type: 'custom', useFactory: () => new EndpointStrategy() }
+            : { type: 'oauth2', tokenUrl: config.tokenUrl, ...config.oauth2 },
+      },
     }),
   ],
 })
@@ -73,12 +78,16 @@ const report: Omit<ReplicaReport, 'storeLines'> = {
   expiredUses: 0,
   tokens: [],
   current: undefined,
+  slowestCallMs: 0,
 };
 const seen = new Set<string>();
 const timer = setInterval(() => {
   report.calls++;
+  const startedAt = Date.now();
+  const took = () => (report.slowestCallMs = Math.max(report.slowestCallMs, Date.now() - startedAt));
   tokens.getToken('api').then(
     (info) => {
+      took();
       if (info.expiresAt <= Date.now()) report.expiredUses++;
       if (!seen.has(info.token)) {
         seen.add(info.token);
@@ -87,6 +96,7 @@ const timer = setInterval(() => {
       report.current = info.token;
     },
     (error: unknown) => {
+      took();
       report.failures++;
       if (report.errors.length < 5) report.errors.push(String((error as Error).message));
     },
@@ -99,6 +109,8 @@ process.on('message', (request: ReplicaRequest) => {
       id: request.id,
       report: { ...report, tokens: [...report.tokens], storeLines: [...logger.storeLines] },
     });
+  } else if (request.type === 'invalidate') {
+    void tokens.invalidate('api').finally(() => process.send!({ id: request.id }));
   } else if (request.type === 'stop') {
     clearInterval(timer);
     void app.close().finally(() => {

@@ -10,6 +10,8 @@ export interface ReplicaConfig {
   safetyMarginMs: number;
   /** One getToken() call every this often. */
   callIntervalMs: number;
+  /** Use the real OAuth2 strategy (client credentials, then refresh tokens) against `tokenUrl`. */
+  oauth2?: { clientId: string; clientSecret: string };
 }
 
 export interface ReplicaReport {
@@ -26,9 +28,11 @@ export interface ReplicaReport {
   current: string | undefined;
   /** What the Redis store logged. */
   storeLines: string[];
+  /** The longest a getToken() call took, in ms. */
+  slowestCallMs: number;
 }
 
-export type ReplicaRequest = { id: number; type: 'report' | 'stop' };
+export type ReplicaRequest = { id: number; type: 'report' | 'stop' | 'invalidate' };
 
 const REPLICA_SCRIPT = fileURLToPath(new URL('./fleet-replica.ts', import.meta.url));
 const REGISTER_HOOKS = fileURLToPath(new URL('./fleet-ts-register.mjs', import.meta.url));
@@ -69,6 +73,11 @@ export class ReplicaProcess {
 
   async report(): Promise<ReplicaReport> {
     return ((await this.request('report')) as { report: ReplicaReport }).report;
+  }
+
+  /** `TokenService.invalidate('api')` in the replica: every replica must drop the token. */
+  async invalidate(): Promise<void> {
+    await this.request('invalidate');
   }
 
   /** Closes the Nest application (store included) and lets the process end. */

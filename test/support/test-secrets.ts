@@ -34,4 +34,7 @@ export const TEST_SECRETS: readonly string[] = [
   'Fe SECRET/fuzz"<&>+c0de',
   'S3ktU0VDUkVULWFlcy1rZXktY2FuYXJ5LTMyYnl0ZXM=',
   'Ek SECRET/canary"<&>+9f2e',
+  'Rp-inspect-REDIS-password-6a1e',
+  'Sp-inspect-SENTINEL-password-2c9d',
+  'Fleet-rt-client-SECRET-77d0',
 ];

@@ -18,14 +18,30 @@ import type { TokenInfo } from './token-info.js';
 export interface TokenStrategy {
   /** Stable identity of the credentials, used to share tokens across replicas. Never contains a secret. */
   readonly cacheKey: string;
-  /** Fetches or mints a new token. Throw on failure; a failure is never cached as a token. */
-  generate(): Promise<TokenInfo>;
+  /**
+   * Fetches or mints a new token. Throw on failure; a failure is never cached as a token. `context`
+   * is optional: a strategy may ignore it.
+   */
+  generate(context?: TokenGenerateContext): Promise<TokenInfo>;
   /**
    * The same credentials asked for another scope, audience, resource or tenant, e.g.
    * `getToken('graph', { scope: ['Mail.Read'] })`. The returned strategy's `cacheKey` must differ
    * whenever its tokens would. Without this method a provider takes no per-call parameters.
    */
   withParameters?(parameters: TokenRequestParameters): TokenStrategy;
+}
+
+/**
+ * What a strategy is told when asked for a new token.
+ *
+ * @publicApi
+ */
+export interface TokenGenerateContext {
+  /**
+   * The token being replaced, as the fleet shares it (decrypted from the shared store): with an
+   * issuer that rotates refresh tokens, its `extra.refresh_token` is the newest one of the fleet.
+   */
+  previous?: TokenInfo;
 }
 
 /**

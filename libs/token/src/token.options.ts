@@ -73,7 +73,7 @@ export interface TokenModuleOptions extends Omit<TokenConfig, 'store'> {
 }
 
 /**
- * An application's ioredis client, as `redisClient` takes it: an ioredis `Redis` instance fits.
+ * An application's ioredis client, as `redisClient` takes it: an ioredis `Redis` or `Cluster` instance fits.
  * Typed by the one method the store uses, so that the main entry's types compile without `ioredis`
  * installed (it is an optional peer dependency).
  *

@@ -47,15 +47,22 @@ export class TokenRefresher {
     const startedAt = clock.now();
     // Normalised before a shared store sees it, and bounded: a strategy that never answers must not
     // hold its callers, the sweep or shutdown forever.
-    const generate = async () =>
+    // `previous`: the shared entry being replaced, whose refresh token is the fleet's newest.
+    const generate = async (previous?: TokenInfo) =>
       normalizeTokenInfo(
         entry.name,
-        await withTimeout(entry.strategy.generate(), this.deps.refreshTimeoutMs),
+        await withTimeout(entry.strategy.generate(previous && { previous }), this.deps.refreshTimeoutMs),
         clock.now(),
       );
     const isUsable = (info: TokenInfo) => info.token !== replacing && this.isFreshForFleet(entry, info);
+    // Callers wait on this refresh while holding a valid token: the store serves it back rather than
+    // wait on another replica's lease. (A background refresh has nobody waiting: it waits for the peer.)
+    const held =
+      !background && replacing === undefined && entry.info?.isExpiredAt(startedAt) === false
+        ? entry.info
+        : undefined;
     const pending: Promise<TokenInfo> = Promise.resolve()
-      .then(() => store.obtain(entry.strategy.cacheKey, generate, isUsable))
+      .then(() => store.obtain(entry.strategy.cacheKey, generate, isUsable, held))
       .then((raw) => this.accept(entry, raw, generation, startedAt, background))
       .catch((error: unknown) => {
         throw generation === entry.generation

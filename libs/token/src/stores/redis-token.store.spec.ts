@@ -325,10 +325,7 @@ describe('RedisTokenStore', () => {
       await store.obtain('svc', async () => mint(), always);
       await store.close();
       await store.close();
-      const connections = (store as unknown as { redis: { client: Redis; subscriber: Redis } }).redis;
-      expect(connections.client === client).toBe(false);
-      expect(connections.client.status).toBe('end');
-      expect(connections.subscriber.status).toBe('end');
+      expect(store.connectionStatus).toEqual({ command: 'end', subscriber: 'end' });
       expect(events.map((event) => client.listenerCount(event))).toEqual(before);
       expect(client.status).toBe('ready');
       expect(await client.ping()).toBe('PONG');
@@ -350,9 +347,7 @@ describe('RedisTokenStore', () => {
     const store = newStore(newPrefix());
     await store.obtain('svc', async () => mint(), always);
     await store.close();
-    const connections = (store as unknown as { redis: { client: Redis; subscriber: Redis } }).redis;
-    expect(connections.client.status).toBe('end');
-    expect(connections.subscriber.status).toBe('end');
+    expect(store.connectionStatus).toEqual({ command: 'end', subscriber: 'end' });
     await store.close();
   });
 

@@ -6,6 +6,8 @@ import { decodeEncryptionKey, type TokenEncryptionKey } from './redis-store.opti
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
+import { inspect } from 'node:util';
+
 /** Format version of the encrypted payload, so a later format can be told apart. */
 const PAYLOAD_VERSION = 1;
 
@@ -26,15 +28,17 @@ export class UndecryptableTokenError extends TokenError {
 
 /**
  * Encrypts tokens for storage outside the process: compact JWE, `alg: dir`, `enc: A256GCM`, with the
- * key id in the protected header. The first key encrypts; every key decrypts, so keys rotate without
- * downtime (put the new key first, drop the old one once its entries have expired). The entry's cache
- * key is sealed inside, so an entry copied under another key does not decrypt to a token there.
+ * key id in the protected header. The first key not marked `decryptOnly` encrypts; every key decrypts,
+ * so keys rotate without losing a shared entry: the new key deployed as `decryptOnly` everywhere, then
+ * made the first, then the old one dropped once its entries have expired. The entry's cache key is
+ * sealed inside, so an entry copied under another key does not decrypt to a token there. The key bytes
+ * live in `#private` fields: `util.inspect` and `JSON.stringify` show key ids only.
  *
  * @publicApi
  */
 export class TokenEncryption {
-  private readonly current: { kid: string; key: Uint8Array };
-  private readonly keys = new Map<string, Uint8Array>();
+  readonly #current: { kid: string; key: Uint8Array };
+  readonly #keys = new Map<string, Uint8Array>();
 
   constructor(keys: readonly TokenEncryptionKey[]) {
     if (keys.length === 0) throw new TypeError('"encryptionKeys" must list at least one key');
@@ -43,22 +47,33 @@ export class TokenEncryption {
       if (bytes === undefined) {
         throw new TypeError(`"encryptionKeys.${index}.key" must be 32 bytes, base64 or base64url encoded`);
       }
-      if (this.keys.has(kid)) throw new TypeError(`"encryptionKeys.${index}.kid" must be unique`);
-      this.keys.set(kid, bytes);
+      if (this.#keys.has(kid)) throw new TypeError(`"encryptionKeys.${index}.kid" must be unique`);
+      this.#keys.set(kid, bytes);
     }
-    this.current = { kid: keys[0].kid, key: this.keys.get(keys[0].kid)! };
+    const primary = keys.find((key) => key.decryptOnly !== true);
+    if (primary === undefined)
+      throw new TypeError('"encryptionKeys" needs one key that is not "decryptOnly"');
+    this.#current = { kid: primary.kid, key: this.#keys.get(primary.kid)! };
   }
 
   /** Id of the key new entries are encrypted with. */
   get currentKid(): string {
-    return this.current.kid;
+    return this.#current.kid;
+  }
+
+  [inspect.custom](): string {
+    return `TokenEncryption ${JSON.stringify(this.toJSON())}`;
+  }
+
+  toJSON(): Record<string, unknown> {
+    return { currentKid: this.#current.kid, kids: [...this.#keys.keys()] };
   }
 
   async encrypt(cacheKey: string, info: TokenInfoInit): Promise<string> {
     const payload = JSON.stringify({ v: PAYLOAD_VERSION, key: cacheKey, info });
     return new CompactEncrypt(encoder.encode(payload))
-      .setProtectedHeader({ alg: 'dir', enc: 'A256GCM', kid: this.current.kid })
-      .encrypt(this.current.key);
+      .setProtectedHeader({ alg: 'dir', enc: 'A256GCM', kid: this.#current.kid })
+      .encrypt(this.#current.key);
   }
 
   /** The token sealed in `jwe` for `cacheKey`; throws {@link UndecryptableTokenError} otherwise. */
@@ -68,7 +83,7 @@ export class TokenEncryption {
       const result = await compactDecrypt(
         jwe,
         (header) => {
-          const key = typeof header.kid === 'string' ? this.keys.get(header.kid) : undefined;
+          const key = typeof header.kid === 'string' ? this.#keys.get(header.kid) : undefined;
           if (key === undefined) throw new UndecryptableTokenError("no key with the entry's key id");
           return key;
         },

@@ -1,13 +1,13 @@
-import type { Redis } from 'ioredis';
 import type { ResolvedTokenConfig } from '../config/token-config.loader.js';
 import { InvalidTokenOptionsError } from '../token.errors.js';
 import type { RedisClientLike, TokenModuleOptions } from '../token.options.js';
 import { MemoryTokenStore } from './memory-token.store.js';
+import type { RedisClient } from './redis-client.factory.js';
 import type { TokenStore } from './token-store.interface.js';
 
 /**
  * The store the options ask for: an instance as given, `memory` by default, `redis` built from the
- * `redis` section (on `redisClient` when one is given). The Redis store is loaded only when asked
+ * `redis` section (on `redisClient`, a connection or a Cluster, when one is given). The Redis store is loaded only when asked
  * for, so `ioredis` stays an optional dependency.
  */
 export async function createTokenStore(
@@ -28,7 +28,7 @@ export async function createTokenStore(
     }
     const { RedisTokenStore } = await import('./redis-token.store.js');
     // The module options type the client structurally (see RedisClientLike); it is an ioredis client.
-    return new RedisTokenStore(config.redis, redisClient as Redis | undefined);
+    return new RedisTokenStore(config.redis, redisClient as RedisClient | undefined);
   }
   throw new InvalidTokenOptionsError(`token store "${kind}" is not available`, undefined, 'store');
 }

@@ -6,7 +6,11 @@ import { parseTokenEndpointResponse } from './token-endpoint-response.js';
 import { TOKEN_DEFAULTS } from '../../token.constants.js';
 import { InvalidTokenOptionsError, TokenEndpointError } from '../../token.errors.js';
 import type { TokenInfo } from '../../token-info.js';
-import type { TokenRequestParameters, TokenStrategy } from '../../token-strategy.interface.js';
+import type {
+  TokenGenerateContext,
+  TokenRequestParameters,
+  TokenStrategy,
+} from '../../token-strategy.interface.js';
 import { normalizeScopes, oauth2CacheKey } from './oauth2-cache-key.js';
 import { OAuth2ClientAuthenticator } from './oauth2-client-auth.js';
 import { parseOrThrow } from '../../config/validation.js';
@@ -68,7 +72,8 @@ export class OAuth2Strategy implements TokenStrategy {
     );
   }
 
-  generate(): Promise<TokenInfo> {
+  /** `context.previous`: the fleet's shared token; its refresh token is preferred to this replica's. */
+  generate(context?: TokenGenerateContext): Promise<TokenInfo> {
     if (this.#tokenUrl === undefined) {
       return Promise.reject(
         new InvalidTokenOptionsError(
@@ -79,11 +84,12 @@ export class OAuth2Strategy implements TokenStrategy {
       );
     }
     if (this.#config.useRefreshToken === false) return this.#clientCredentialsGrant();
-    return this.#exclusive(() => this.#refreshOrClientCredentials());
+    const shared = context?.previous === undefined ? undefined : refreshTokenOf(context.previous);
+    return this.#exclusive(() => this.#refreshOrClientCredentials(shared));
   }
 
-  async #refreshOrClientCredentials(): Promise<TokenInfo> {
-    const refreshToken = this.#refreshToken;
+  async #refreshOrClientCredentials(shared: string | undefined): Promise<TokenInfo> {
+    const refreshToken = shared ?? this.#refreshToken;
     if (refreshToken) {
       try {
         const info = await this.#request(this.#refreshParams(refreshToken), [refreshToken]);

@@ -1,0 +1,91 @@
+import { randomBytes } from 'node:crypto';
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { RedisTokenStore } from '../libs/token/src/stores/redis-token.store.js';
+import { TokenInfo } from '../libs/token/src/token-info.js';
+import { RedisServerProcess } from './support/fleet-redis-server.js';
+
+/**
+ * The Redis budget: a redis-server of the test's own is stalled with SIGSTOP (its sockets stay open,
+ * nothing answers), and no call on the store may wait on it much longer than the budget.
+ */
+const encryptionKeys = [{ kid: 'budget', key: randomBytes(32).toString('base64') }];
+/** The default budget is 100 ms; the bound leaves room for a loaded 2-core machine's timers. */
+const BOUND_MS = 350;
+
+let redis: RedisServerProcess | undefined;
+let store: RedisTokenStore | undefined;
+
+afterEach(async () => {
+  redis?.resume();
+  await store?.close();
+  await redis?.stop();
+  store = undefined;
+  redis = undefined;
+});
+
+const mint = () =>
+  new TokenInfo({ token: `budget-${randomBytes(8).toString('hex')}`, expiresAt: Date.now() + 60_000 });
+
+async function timed(task: () => Promise<unknown>): Promise<number> {
+  const startedAt = performance.now();
+  await task();
+  return performance.now() - startedAt;
+}
+
+describe('the Redis budget (redis-server stalled with SIGSTOP)', () => {
+  it('no caller and no invalidate() waits on a stalled Redis longer than the default budget', async () => {
+    redis = await RedisServerProcess.start();
+    store = new RedisTokenStore({ url: redis.url, keyPrefix: 'ntm-budget:', encryptionKeys });
+    const shared = store;
+    const first = mint();
+    expect(
+      await shared.obtain(
+        'svc',
+        async () => first,
+        () => true,
+      ),
+    ).toBe(first);
+
+    redis.pause();
+    const waits: Record<string, number> = {};
+    for (let round = 1; round <= 3; round++) {
+      const own = mint();
+      let got: TokenInfo | undefined;
+      waits[`obtain #${round}`] = await timed(async () => {
+        got = await shared.obtain(
+          'svc',
+          async () => own,
+          () => false,
+        );
+      });
+      expect(got).toBe(own); // worked on its own
+      waits[`invalidate #${round}`] = await timed(() => shared.invalidate('svc'));
+      waits[`invalidate onlyIfToken #${round}`] = await timed(() => shared.invalidate('svc', own.token));
+    }
+    const slow = Object.entries(waits).filter(([, ms]) => ms > BOUND_MS);
+    expect(slow).toEqual([]);
+  });
+
+  it('honours a configured budget', async () => {
+    redis = await RedisServerProcess.start();
+    store = new RedisTokenStore({ url: redis.url, keyPrefix: 'ntm-budget:', encryptionKeys, budgetMs: 600 });
+    const shared = store;
+    expect(
+      await shared.obtain(
+        'svc',
+        async () => mint(),
+        () => true,
+      ),
+    ).toBeInstanceOf(TokenInfo);
+    redis.pause();
+    const waited = await timed(() =>
+      shared.obtain(
+        'svc',
+        async () => mint(),
+        () => false,
+      ),
+    );
+    expect(waited).toBeGreaterThanOrEqual(550);
+    expect(waited).toBeLessThan(600 + BOUND_MS);
+  });
+});

@@ -1,0 +1,137 @@
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { Cluster } from 'ioredis';
+import { RedisTokenStore } from '../libs/token/src/stores/redis-token.store.js';
+import { TokenInfo } from '../libs/token/src/token-info.js';
+import { RedisClusterTopology } from './support/fleet-redis-topology.js';
+import { FleetTokenEndpoint } from './support/fleet-token-endpoint.js';
+import { eventually, ReplicaProcess, type ReplicaReport } from './support/fleet-replicas.js';
+
+/**
+ * Fleet mode on a real Redis Cluster (3 masters, 3 replicas, started by the test): 4 replica
+ * processes share one token per lifetime, an invalidation reaches all of them, and the master
+ * serving the provider's slot is SIGKILLed mid-run without a single failed caller.
+ */
+const encryptionKeys = [{ kid: 'cluster', key: randomBytes(32).toString('base64') }];
+const PREFIX = 'ntm-cluster:';
+const TOKEN_KEY = `${PREFIX}token:{fleet:api}`;
+
+let cluster: RedisClusterTopology;
+let endpoint: FleetTokenEndpoint;
+let replicas: ReplicaProcess[] = [];
+
+beforeAll(async () => {
+  cluster = await RedisClusterTopology.start();
+});
+
+afterAll(async () => {
+  await Promise.all(replicas.map((replica) => replica.stop().catch(() => replica.kill())));
+  await endpoint?.close();
+  await cluster?.stop();
+});
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const reports = (): Promise<ReplicaReport[]> => Promise.all(replicas.map((replica) => replica.report()));
+const onOneToken = async () => {
+  const all = await reports();
+  return all.every((report) => report.current !== undefined && report.current === all[0].current)
+    ? all[0].current
+    : undefined;
+};
+
+describe('fleet mode on a Redis Cluster', () => {
+  it('shares tokens, broadcasts invalidations and survives its master being killed', async () => {
+    const lifetimeMs = 3_000;
+    const safetyMarginMs = 300;
+    endpoint = new FleetTokenEndpoint(lifetimeMs);
+    const tokenUrl = await endpoint.start();
+    replicas = await Promise.all(
+      ['replica-1', 'replica-2', 'replica-3', 'replica-4'].map((id) =>
+        ReplicaProcess.start({
+          id,
+          tokenUrl,
+          safetyMarginMs,
+          callIntervalMs: 20,
+          redis: { cluster: { nodes: cluster.nodes }, keyPrefix: PREFIX, encryptionKeys, budgetMs: 500 },
+        }),
+      ),
+    );
+
+    // Shared: one process's worth of token requests over 2 lifetimes.
+    await sleep(2 * lifetimeMs);
+    const shared = endpoint.requests.length;
+    const spanMs = endpoint.requests[shared - 1].at - endpoint.requests[0].at;
+    expect(shared).toBeLessThanOrEqual(Math.floor(spanMs / (lifetimeMs - 2 * safetyMarginMs)) + 1);
+    const before = await eventually('every replica on one token', onOneToken, 10_000);
+
+    // An invalidation on one replica reaches the three others, through any node of the cluster.
+    await replicas[0].invalidate();
+    const after = await eventually(
+      'every replica on the replacement',
+      async () => {
+        const current = await onOneToken();
+        return current !== undefined && current !== before ? current : undefined;
+      },
+      10_000,
+    );
+    expect(endpoint.tokens).toContain(after);
+
+    // The master serving the provider's slot dies mid-run.
+    const master = await cluster.masterOf(TOKEN_KEY);
+    const requestsBefore = endpoint.requests.length;
+    await cluster.kill(master);
+    await cluster.healed(TOKEN_KEY, master);
+    await sleep(lifetimeMs);
+    // Sharing resumed: again every replica on one token, with few extra requests.
+    await eventually('sharing resumed after the promotion', onOneToken, 15_000);
+
+    const final = await reports();
+    for (const report of final) {
+      expect({
+        id: report.id,
+        failures: report.failures,
+        errors: report.errors,
+        expired: report.expiredUses,
+      }).toEqual({ id: report.id, failures: 0, errors: [], expired: 0 });
+    }
+    process.stdout.write(
+      `cluster failover: ${endpoint.requests.length - requestsBefore} token requests after the kill; ` +
+        `slowest call ${Math.max(...final.map((report) => report.slowestCallMs))} ms\n`,
+    );
+  });
+
+  it("works on an application's own Cluster client, tags the keys and leaves the client open", async () => {
+    const app = new Cluster(
+      cluster.nodes.map((node) => ({ host: '127.0.0.1', port: Number(node.split(':')[1]) })),
+    );
+    try {
+      const [first, second] = [
+        new RedisTokenStore({ keyPrefix: 'ntm-app-cluster:', encryptionKeys }, app),
+        new RedisTokenStore({ keyPrefix: 'ntm-app-cluster:', encryptionKeys }, app),
+      ];
+      const token = new TokenInfo({
+        token: `app-${randomBytes(8).toString('hex')}`,
+        expiresAt: Date.now() + 60_000,
+      });
+      expect(
+        await first.obtain(
+          'svc',
+          async () => token,
+          () => true,
+        ),
+      ).toBe(token);
+      let calls = 0;
+      const shared = await second.obtain(
+        'svc',
+        async () => (calls++, token),
+        () => true,
+      );
+      expect({ calls, token: shared.token }).toEqual({ calls: 0, token: token.token });
+      expect(await app.exists('ntm-app-cluster:token:{svc}')).toBe(1);
+      await Promise.all([first.close(), second.close()]);
+      expect(app.status).toBe('ready');
+    } finally {
+      await app.quit();
+    }
+  });
+});

@@ -1,0 +1,74 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { Redis } from 'ioredis';
+import { FleetTokenEndpoint } from './support/fleet-token-endpoint.js';
+import { eventually, ReplicaProcess } from './support/fleet-replicas.js';
+
+/**
+ * Takeover in seconds: the replica holding the refresh lease is SIGKILLed mid-refresh, with the
+ * default lease settings. Another replica must fetch the next token within about the (short, renewed)
+ * lease, and no caller of a replica still holding a valid token may wait on the dead one's lease.
+ */
+const REDIS_URL = 'redis://127.0.0.1:6379';
+const encryptionKeys = [{ kid: 'takeover', key: randomBytes(32).toString('base64') }];
+
+let replicas: ReplicaProcess[] = [];
+let endpoint: FleetTokenEndpoint | undefined;
+const prefix = `ntm-takeover:${randomUUID()}:`;
+
+afterEach(async () => {
+  await Promise.all(replicas.map((replica) => replica.stop().catch(() => replica.kill())));
+  replicas = [];
+  await endpoint?.close();
+  const admin = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  const keys = await admin.keys(`${prefix}*`);
+  if (keys.length > 0) await admin.del(...keys);
+  await admin.quit();
+});
+
+describe('fleet mode: the lease holder dies mid-refresh', () => {
+  it('another replica has a new token about 2 s later; replicas holding a valid token never wait', async () => {
+    const lifetimeMs = 6_000;
+    endpoint = new FleetTokenEndpoint(lifetimeMs, new Set([2])); // the first refresh never gets an answer
+    const tokenUrl = await endpoint.start();
+    replicas = await Promise.all(
+      ['replica-1', 'replica-2', 'replica-3'].map((id) =>
+        ReplicaProcess.start({
+          id,
+          tokenUrl,
+          safetyMarginMs: 1_500,
+          callIntervalMs: 20,
+          // Default lease and peer wait; a roomy budget so a busy machine does not look like an outage.
+          redis: { url: REDIS_URL, keyPrefix: prefix, encryptionKeys, budgetMs: 1_000 },
+        }),
+      ),
+    );
+    const served = endpoint;
+    const stalled = await eventually('the first refresh', () => served.requests[1], 20_000);
+    const holder = replicas.find((replica) => replica.id === stalled.replica)!;
+    await holder.kill();
+    const killedAt = Date.now();
+    const survivors = replicas.filter((replica) => replica !== holder);
+
+    const takeover = await eventually('a replica taking over', () => served.requests[2], 12_000);
+    expect(survivors.map((replica) => replica.id)).toContain(takeover.replica);
+    // Lease 2 s (renewed while its holder lived) + a poll: far from the 15 s the lease used to last.
+    expect(takeover.at - killedAt).toBeLessThan(4_500);
+    await eventually('every survivor on the new token', async () => {
+      const reports = await Promise.all(survivors.map((replica) => replica.report()));
+      return reports.every((report) => report.current === takeover.token) ? true : undefined;
+    });
+
+    for (const report of await Promise.all(survivors.map((replica) => replica.report()))) {
+      expect({
+        id: report.id,
+        failures: report.failures,
+        errors: report.errors,
+        expired: report.expiredUses,
+      }).toEqual({ id: report.id, failures: 0, errors: [], expired: 0 });
+      // Their token was valid throughout: no call waited on the dead holder's lease.
+      expect({ id: report.id, slow: report.slowestCallMs < 1_000 }).toEqual({ id: report.id, slow: true });
+    }
+    expect(served.requests).toHaveLength(3);
+  });
+});
