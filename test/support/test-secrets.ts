@@ -34,4 +34,5 @@ export const TEST_SECRETS: readonly string[] = [
   'Fe SECRET/fuzz"<&>+c0de',
   'S3ktU0VDUkVULWFlcy1rZXktY2FuYXJ5LTMyYnl0ZXM=',
   'Ek SECRET/canary"<&>+9f2e',
+  'Dc-e2e-SECRET-canary.7d1e_q',
 ];

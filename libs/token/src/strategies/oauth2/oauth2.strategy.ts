@@ -11,6 +11,19 @@ import { normalizeScopes, oauth2CacheKey } from './oauth2-cache-key.js';
 import { OAuth2ClientAuthenticator } from './oauth2-client-auth.js';
 import { parseOrThrow } from '../../config/validation.js';
 import { oauth2ProviderSchema, type OAuth2ProviderConfig } from './oauth2.options.js';
+import { OAuth2Discovery, selectClientAuth, type AuthorizationServerMetadata } from './oauth2-discovery.js';
+import { JwtBearerGrant, type GrantParameters } from './oauth2-jwt-bearer.js';
+import { subjectDigest, TokenExchangeGrant, type ProviderTokenLookup } from './oauth2-token-exchange.js';
+
+/** What the token module gives a strategy besides its config. */
+export interface OAuth2StrategyContext {
+  /** Another provider's token, for `tokenExchange` sources `{ provider }`. */
+  tokenOf?: ProviderTokenLookup;
+  /** Shared metadata cache (variants of one provider share their parent's). */
+  discovery?: OAuth2Discovery;
+  /** Per-call subject token (token exchange). */
+  subjectToken?: string;
+}
 
 type ParsedOAuth2Config = z.output<typeof oauth2ProviderSchema>;
 
@@ -33,20 +46,55 @@ export class OAuth2Strategy implements TokenStrategy {
   /** `tokenUrl` with its `{tenant}` placeholder filled; undefined while a tenant is missing. */
   readonly #tokenUrl: string | undefined;
   readonly #authenticator: OAuth2ClientAuthenticator;
+  readonly #context: OAuth2StrategyContext;
+  /** With `issuer`: the metadata cache, and the endpoint and authenticator made from its last answer. */
+  readonly #discovery?: OAuth2Discovery;
+  #discovered?: { metadata: AuthorizationServerMetadata; authenticator: OAuth2ClientAuthenticator };
+  readonly #jwtBearer?: JwtBearerGrant;
+  readonly #tokenExchange?: TokenExchangeGrant;
   #refreshToken?: string;
   /** Tail of the queue of `generate()` calls: a refresh token must never be spent twice. */
   #queue: Promise<void> = Promise.resolve();
 
-  constructor(config: Omit<OAuth2ProviderConfig, 'type'>, clock: Clock = systemClock) {
+  constructor(
+    config: Omit<OAuth2ProviderConfig, 'type'>,
+    clock: Clock = systemClock,
+    context: OAuth2StrategyContext = {},
+  ) {
     // The same checks as a module provider's config (https token URL, the credential the auth
     // method needs, a well-formed private key, no reserved extra parameter).
     const parsed = parseOrThrow(oauth2ProviderSchema, { ...config, type: 'oauth2' }, 'oauth2 strategy');
     this.#config = parsed;
     this.#clock = clock;
-    this.#tokenUrl = fillTenant(parsed.tokenUrl, parsed.tenant);
-    const endpoint = this.#tokenUrl ?? parsed.tokenUrl;
+    this.#context = context;
+    // With `issuer`, the key names the issuer: it is known before the metadata is.
+    const configuredUrl = parsed.tokenUrl ?? parsed.issuer!;
+    this.#tokenUrl = parsed.issuer === undefined ? fillTenant(configuredUrl, parsed.tenant) : configuredUrl;
+    const endpoint = this.#tokenUrl ?? configuredUrl;
     this.#authenticator = new OAuth2ClientAuthenticator(parsed, endpoint, clock);
-    this.cacheKey = oauth2CacheKey({ ...parsed, tokenUrl: endpoint });
+    if (parsed.issuer !== undefined) {
+      this.#discovery =
+        context.discovery ??
+        new OAuth2Discovery(parsed.issuer, parsed.discovery, parsed.allowInsecureHttp, clock);
+    }
+    if (parsed.jwtBearer) this.#jwtBearer = new JwtBearerGrant(parsed.jwtBearer, parsed.clientId, clock);
+    if (parsed.tokenExchange) {
+      this.#tokenExchange = new TokenExchangeGrant(
+        parsed.tokenExchange,
+        context.subjectToken,
+        context.tokenOf,
+      );
+    }
+    this.cacheKey = oauth2CacheKey({
+      ...parsed,
+      tokenUrl: endpoint,
+      extraParams: { ...parsed.extraParams, ...grantKeyParts(parsed, context.subjectToken) },
+    });
+  }
+
+  /** With `issuer`: the metadata cache (start-up warms it; a variant shares it). */
+  get discovery(): OAuth2Discovery | undefined {
+    return this.#discovery;
   }
 
   /**
@@ -54,6 +102,13 @@ export class OAuth2Strategy implements TokenStrategy {
    * own cache key and refresh token. Per-call values replace the configured ones.
    */
   withParameters(parameters: TokenRequestParameters): OAuth2Strategy {
+    if (parameters.subjectToken !== undefined && this.#tokenExchange === undefined) {
+      throw new InvalidTokenOptionsError(
+        'per-call "subjectToken" needs a provider with "tokenExchange"',
+        undefined,
+        'subjectToken',
+      );
+    }
     const scopes = normalizeScopes(parameters.scope);
     const resources = parameters.resource === undefined ? undefined : [parameters.resource].flat();
     return new OAuth2Strategy(
@@ -65,6 +120,11 @@ export class OAuth2Strategy implements TokenStrategy {
         tenant: parameters.tenant ?? this.#config.tenant,
       },
       this.#clock,
+      {
+        ...this.#context,
+        discovery: this.#discovery,
+        subjectToken: parameters.subjectToken ?? this.#context.subjectToken,
+      },
     );
   }
 
@@ -101,12 +161,40 @@ export class OAuth2Strategy implements TokenStrategy {
     return info;
   }
 
-  #clientCredentialsGrant(): Promise<TokenInfo> {
-    const params = new URLSearchParams({ grant_type: 'client_credentials' });
+  async #clientCredentialsGrant(): Promise<TokenInfo> {
+    const { params, secrets } = await this.#grantParameters();
     this.#appendScopeAndResource(params);
     if (this.#config.audience) params.set('audience', this.#config.audience);
     for (const [name, value] of Object.entries(this.#config.extraParams ?? {})) params.set(name, value);
-    return this.#request(params, []);
+    return this.#request(params, secrets);
+  }
+
+  /** The grant this provider uses: client credentials, JWT bearer (RFC 7523) or token exchange (RFC 8693). */
+  async #grantParameters(): Promise<GrantParameters> {
+    if (this.#jwtBearer) {
+      const { url } = await this.#endpoint();
+      return this.#jwtBearer.parameters(this.#config.issuer ?? url);
+    }
+    if (this.#tokenExchange) return this.#tokenExchange.parameters();
+    return { params: new URLSearchParams({ grant_type: 'client_credentials' }), secrets: [] };
+  }
+
+  /** The token endpoint and the authenticator for it: configured, or from the issuer's metadata. */
+  async #endpoint(): Promise<{ url: string; authenticator: OAuth2ClientAuthenticator }> {
+    if (this.#discovery === undefined) return { url: this.#tokenUrl!, authenticator: this.#authenticator };
+    const metadata = await this.#discovery.metadata();
+    if (this.#discovered?.metadata !== metadata) {
+      const clientAuth = selectClientAuth(this.#config, metadata);
+      this.#discovered = {
+        metadata,
+        authenticator: new OAuth2ClientAuthenticator(
+          { ...this.#config, clientAuth },
+          metadata.token_endpoint,
+          this.#clock,
+        ),
+      };
+    }
+    return { url: metadata.token_endpoint, authenticator: this.#discovered.authenticator };
   }
 
   #refreshParams(refreshToken: string): URLSearchParams {
@@ -122,11 +210,12 @@ export class OAuth2Strategy implements TokenStrategy {
   }
 
   async #request(params: URLSearchParams, requestSecrets: string[]): Promise<TokenInfo> {
-    const auth = await this.#authenticator.authenticate();
+    const { url, authenticator } = await this.#endpoint();
+    const auth = await authenticator.authenticate();
     for (const [name, value] of Object.entries(auth.params)) params.set(name, value);
     const redact = createRedactor([...auth.secrets, ...requestSecrets]);
     const response = await postTokenRequest({
-      url: this.#tokenUrl!,
+      url,
       form: params,
       headers: auth.headers,
       timeoutMs: this.#config.timeoutMs ?? TOKEN_DEFAULTS.requestTimeoutMs,
@@ -169,6 +258,38 @@ function fillTenant(tokenUrl: string, tenant: string | undefined): string | unde
     return tokenUrl;
   }
   return tenant === undefined ? undefined : tokenUrl.replace(placeholder, encodeURIComponent(tenant));
+}
+
+/** What besides scope, audience and resource changes this provider's tokens: its grant and subject. */
+function grantKeyParts(config: ParsedOAuth2Config, subjectToken: string | undefined): Record<string, string> {
+  const source = (value: unknown) =>
+    value === undefined
+      ? ''
+      : typeof value === 'function'
+        ? `fn:${(value as () => unknown).name}`
+        : JSON.stringify(value);
+  if (config.jwtBearer) {
+    const { issuer, subject, audience, claims } = config.jwtBearer;
+    return {
+      ' grant': 'jwt-bearer',
+      ' assertion': JSON.stringify([issuer, subject, audience, claims ?? null]),
+    };
+  }
+  if (config.tokenExchange) {
+    const exchange = config.tokenExchange;
+    return {
+      ' grant': 'token-exchange',
+      ' exchange': JSON.stringify([
+        source(exchange.subjectToken),
+        exchange.subjectTokenType ?? null,
+        source(exchange.actorToken),
+        exchange.actorTokenType ?? null,
+        exchange.requestedTokenType ?? null,
+        subjectDigest(subjectToken) ?? null,
+      ]),
+    };
+  }
+  return {};
 }
 
 function refreshTokenOf(info: TokenInfo): string | undefined {

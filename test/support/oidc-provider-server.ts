@@ -1,0 +1,103 @@
+import Provider, { type ClientMetadata, type Configuration } from 'oidc-provider';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/**
+ * panva's `oidc-provider` (a certified OpenID Connect / OAuth 2 server from npm) on 127.0.0.1:0,
+ * as the real authorization server for the protocol tests: discovery, client credentials, custom
+ * grants (`registerGrantType`), DPoP. Each test file starts its own instance with its own clients;
+ * starting one takes a few milliseconds.
+ */
+
+/** One token endpoint call as the server answered it. */
+export interface OidcTokenCall {
+  grantType: string | undefined;
+  status: number;
+  /** Whether the request carried a `DPoP` header. */
+  dpop: boolean;
+}
+
+export interface OidcServer {
+  readonly issuer: string;
+  readonly tokenUrl: string;
+  readonly provider: Provider;
+  /** Token endpoint calls, in order. */
+  readonly tokenCalls: OidcTokenCall[];
+  /** Makes the discovery document answer 503 (`true`) or normally again (`false`). */
+  setDiscoveryDown(down: boolean): void;
+  /** How many times the discovery document was asked for. */
+  discoveryCalls(): number;
+  close(): Promise<void>;
+}
+
+export interface OidcServerOptions {
+  clients: ClientMetadata[];
+  /** Merged into the provider's `features`. */
+  features?: Configuration['features'];
+  /** Runs before the server listens: `registerGrantType` and the like. */
+  setup?: (provider: Provider) => void;
+  /** Client-credentials token lifetime. Default 3600 s. */
+  ttlSeconds?: number;
+}
+
+/** Starts an oidc-provider issuer on a free loopback port. */
+export async function startOidcServer(options: OidcServerOptions): Promise<OidcServer> {
+  const server: Server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const provider = new Provider(issuer, {
+    clients: options.clients,
+    features: {
+      devInteractions: { enabled: false },
+      clientCredentials: { enabled: true },
+      ...options.features,
+    },
+    ttl: { ClientCredentials: options.ttlSeconds ?? 3600 },
+    // The protocol tests never render a page; keep the server quiet and strict.
+    renderError: (ctx, out) => {
+      ctx.type = 'json';
+      ctx.body = out;
+    },
+  });
+  // Loopback over plain http: the library's own https rule is what the tests exercise, not the server's.
+  provider.proxy = false;
+  options.setup?.(provider);
+
+  const tokenCalls: OidcTokenCall[] = [];
+  let discoveryDown = false;
+  let discoveryCount = 0;
+  provider.use(async (ctx, next) => {
+    if (
+      ctx.path === '/.well-known/openid-configuration' ||
+      ctx.path === '/.well-known/oauth-authorization-server'
+    ) {
+      discoveryCount++;
+      if (discoveryDown) {
+        ctx.status = 503;
+        ctx.body = { error: 'temporarily_unavailable' };
+        return;
+      }
+    }
+    await next();
+    if (ctx.path === '/token') {
+      const body = (ctx.oidc?.params ?? {}) as { grant_type?: string };
+      tokenCalls.push({ grantType: body.grant_type, status: ctx.status, dpop: ctx.get('dpop') !== '' });
+    }
+  });
+  const callback = provider.callback();
+  server.on('request', (request, response) => void callback(request, response));
+
+  return {
+    issuer,
+    tokenUrl: `${issuer}/token`,
+    provider,
+    tokenCalls,
+    setDiscoveryDown: (down) => (discoveryDown = down),
+    discoveryCalls: () => discoveryCount,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
