@@ -35,4 +35,6 @@ export const TEST_SECRETS: readonly string[] = [
   'S3ktU0VDUkVULWFlcy1rZXktY2FuYXJ5LTMyYnl0ZXM=',
   'Ek SECRET/canary"<&>+9f2e',
   'Dc-e2e-SECRET-canary.7d1e_q',
+  'Jb-e2e-SECRET-canary.3c9d_w',
+  'Tx-e2e-SECRET-canary.5b8a_v',
 ];
