@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { z } from 'zod';
-import { InvalidTokenOptionsError } from '../../token.errors.js';
+import { InvalidTokenOptionsError, TokenResponseError } from '../../token.errors.js';
+import type { TokenInfo } from '../../token-info.js';
 import {
   ACCESS_TOKEN_TYPE,
   TOKEN_EXCHANGE_GRANT_TYPE,
@@ -89,4 +90,12 @@ export function subjectDigest(subjectToken: string | undefined): string | undefi
   return subjectToken === undefined
     ? undefined
     : createHash('sha256').update(subjectToken).digest('base64url').slice(0, 22);
+}
+
+/** RFC 8693 §2.2.1: `issued_token_type` is required; it stays in `TokenInfo.extra`. */
+export function checkIssuedTokenType(info: TokenInfo): void {
+  const type = info.extra.issued_token_type;
+  if (typeof type !== 'string' || type.length === 0) {
+    throw new TokenResponseError('token exchange response has no "issued_token_type" (RFC 8693 §2.2.1)');
+  }
 }

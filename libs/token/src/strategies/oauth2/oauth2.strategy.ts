@@ -13,7 +13,12 @@ import { parseOrThrow } from '../../config/validation.js';
 import { oauth2ProviderSchema, type OAuth2ProviderConfig } from './oauth2.options.js';
 import { OAuth2Discovery, selectClientAuth, type AuthorizationServerMetadata } from './oauth2-discovery.js';
 import { JwtBearerGrant, type GrantParameters } from './oauth2-jwt-bearer.js';
-import { subjectDigest, TokenExchangeGrant, type ProviderTokenLookup } from './oauth2-token-exchange.js';
+import {
+  checkIssuedTokenType,
+  subjectDigest,
+  TokenExchangeGrant,
+  type ProviderTokenLookup,
+} from './oauth2-token-exchange.js';
 
 /** What the token module gives a strategy besides its config. */
 export interface OAuth2StrategyContext {
@@ -166,7 +171,9 @@ export class OAuth2Strategy implements TokenStrategy {
     this.#appendScopeAndResource(params);
     if (this.#config.audience) params.set('audience', this.#config.audience);
     for (const [name, value] of Object.entries(this.#config.extraParams ?? {})) params.set(name, value);
-    return this.#request(params, secrets);
+    const info = await this.#request(params, secrets);
+    if (this.#tokenExchange) checkIssuedTokenType(info);
+    return info;
   }
 
   /** The grant this provider uses: client credentials, JWT bearer (RFC 7523) or token exchange (RFC 8693). */
