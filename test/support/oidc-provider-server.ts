@@ -36,6 +36,8 @@ export interface OidcServerOptions {
   features?: Configuration['features'];
   /** Runs before the server listens: `registerGrantType` and the like. */
   setup?: (provider: Provider) => void;
+  /** Scopes the server knows besides `openid` and `offline_access`. */
+  scopes?: string[];
   /** Client-credentials token lifetime. Default 3600 s. */
   ttlSeconds?: number;
 }
@@ -47,6 +49,7 @@ export async function startOidcServer(options: OidcServerOptions): Promise<OidcS
   const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const provider = new Provider(issuer, {
     clients: options.clients,
+    scopes: ['openid', 'offline_access', ...(options.scopes ?? [])],
     features: {
       devInteractions: { enabled: false },
       clientCredentials: { enabled: true },

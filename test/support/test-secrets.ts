@@ -37,4 +37,5 @@ export const TEST_SECRETS: readonly string[] = [
   'Dc-e2e-SECRET-canary.7d1e_q',
   'Jb-e2e-SECRET-canary.3c9d_w',
   'Tx-e2e-SECRET-canary.5b8a_v',
+  'Ch-e2e-SECRET-canary.1f6c_u',
 ];

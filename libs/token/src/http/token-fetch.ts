@@ -4,6 +4,7 @@ import { parseAbsoluteUrl } from './origin-policy.js';
 import { currentTokenProvider } from './token-context.js';
 import { discardBody, sendFollowingRedirects } from './token-fetch-redirects.js';
 import { TokenRequestAuthorizer } from './token-request-authorizer.js';
+import { insufficientScopeOf } from './token-challenge.js';
 
 /** `fetch`'s options plus the per-request `token` option: a provider name, or `false` for none. */
 export type TokenFetchInit = RequestInit & { token?: string | false };
@@ -94,11 +95,35 @@ function fetchWithTokens(
     const spare = replayable && input instanceof Request && input.body !== null ? input.clone() : input;
     const request = { send, authorizer, provider, url, init: requestInit, headers };
     const first = await sendFollowingRedirects(request, input, info.authorizationHeader);
+    if (first.carried)
+      await throwOnInsufficientScope(first.response, info.authorizationHeader, provider, url);
     // Only a 401 to our token is ours to retry, not one from a hop the token did not go to.
     if (first.response.status !== 401 || !first.carried || !replayable) return first.response;
 
     await discardBody(first.response);
     const fresh = await authorizer.renewAfterUnauthorized(provider, info.token);
-    return (await sendFollowingRedirects(request, spare, fresh.authorizationHeader)).response;
+    const retry = await sendFollowingRedirects(request, spare, fresh.authorizationHeader);
+    if (retry.carried)
+      await throwOnInsufficientScope(retry.response, fresh.authorizationHeader, provider, url);
+    return retry.response;
   };
+}
+
+/** RFC 6750 §3.1 `insufficient_scope`: a typed error instead of the response; no refresh, no retry. */
+async function throwOnInsufficientScope(
+  response: Response,
+  authorizationHeader: string,
+  provider: string,
+  url: URL,
+): Promise<void> {
+  const error = insufficientScopeOf(
+    response.status,
+    response.headers.get('www-authenticate'),
+    authorizationHeader,
+    provider,
+    url.origin,
+  );
+  if (error === undefined) return;
+  await discardBody(response);
+  throw error;
 }
