@@ -38,4 +38,5 @@ export const TEST_SECRETS: readonly string[] = [
   'Jb-e2e-SECRET-canary.3c9d_w',
   'Tx-e2e-SECRET-canary.5b8a_v',
   'Ch-e2e-SECRET-canary.1f6c_u',
+  'Dp-e2e-SECRET-canary.8e2f_t',
 ];

@@ -75,6 +75,7 @@ const BOOLEAN_OPTIONS = new Set([
   'useRefreshToken',
   'tls',
   'requiredAtStartup',
+  'dpop',
 ]);
 
 function convert(raw: string, key: string): unknown {

@@ -27,3 +27,15 @@ export function insufficientScopeOf(
   // No `cause`: the response (and its request config) carries the token.
   return new TokenInsufficientScopeError(provider, origin, status, shown);
 }
+
+/**
+ * A 401 `use_dpop_nonce` (RFC 9449 §9) is about the proof, not the token: the request was already
+ * sent again with the API's nonce, and a new token would not change the answer.
+ */
+export function isNonceChallenge(
+  header: string | readonly string[] | null | undefined,
+  authorizationHeader: string,
+): boolean {
+  if (!authorizationHeader.startsWith('DPoP ')) return false;
+  return tokenChallengeOf(header, 'DPoP')?.params.error === 'use_dpop_nonce';
+}

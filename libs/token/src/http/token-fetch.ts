@@ -4,7 +4,7 @@ import { parseAbsoluteUrl } from './origin-policy.js';
 import { currentTokenProvider } from './token-context.js';
 import { discardBody, sendFollowingRedirects } from './token-fetch-redirects.js';
 import { TokenRequestAuthorizer } from './token-request-authorizer.js';
-import { insufficientScopeOf } from './token-challenge.js';
+import { insufficientScopeOf, isNonceChallenge } from './token-challenge.js';
 
 /** `fetch`'s options plus the per-request `token` option: a provider name, or `false` for none. */
 export type TokenFetchInit = RequestInit & { token?: string | false };
@@ -94,15 +94,28 @@ function fetchWithTokens(
     // A Request's body can be read once; keep a copy for the retry (bodiless ones are reusable).
     const spare = replayable && input instanceof Request && input.body !== null ? input.clone() : input;
     const request = { send, authorizer, provider, url, init: requestInit, headers };
-    const first = await sendFollowingRedirects(request, input, info.authorizationHeader);
+    const first = await sendFollowingRedirects(
+      request,
+      input,
+      info.authorizationHeader,
+      authorizer.dpopSignerFor(provider, info),
+    );
     if (first.carried)
       await throwOnInsufficientScope(first.response, info.authorizationHeader, provider, url);
     // Only a 401 to our token is ours to retry, not one from a hop the token did not go to.
     if (first.response.status !== 401 || !first.carried || !replayable) return first.response;
+    if (isNonceChallenge(first.response.headers.get('www-authenticate'), info.authorizationHeader)) {
+      return first.response;
+    }
 
     await discardBody(first.response);
     const fresh = await authorizer.renewAfterUnauthorized(provider, info.token);
-    const retry = await sendFollowingRedirects(request, spare, fresh.authorizationHeader);
+    const retry = await sendFollowingRedirects(
+      request,
+      spare,
+      fresh.authorizationHeader,
+      authorizer.dpopSignerFor(provider, fresh),
+    );
     if (retry.carried)
       await throwOnInsufficientScope(retry.response, fresh.authorizationHeader, provider, url);
     return retry.response;

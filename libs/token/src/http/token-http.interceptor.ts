@@ -6,7 +6,7 @@ import { currentTokenProvider } from './token-context.js';
 import { createTokenAdapter, isStream, tokenAdapterStateOf } from './token-http.adapter.js';
 import { TokenRequestAuthorizer } from './token-request-authorizer.js';
 import { requestUrlOf } from './axios-request-url.js';
-import { insufficientScopeOf } from './token-challenge.js';
+import { insufficientScopeOf, isNonceChallenge } from './token-challenge.js';
 import './axios-augmentation.js';
 
 export { requestUrlOf } from './axios-request-url.js';
@@ -118,7 +118,7 @@ export class TokenHttpInterceptor implements OnModuleInit, OnApplicationShutdown
     const wwwAuthenticate = error.response?.headers['www-authenticate'] as string | string[] | undefined;
     const scopeError = insufficientScopeOf(status!, wwwAuthenticate, state.header, state.provider, origin);
     if (scopeError) throw scopeError;
-    if (status !== 401 || state.retried) throw error;
+    if (status !== 401 || state.retried || isNonceChallenge(wwwAuthenticate, state.header)) throw error;
     if (isStream(config.data)) throw error; // a streamed body is gone; it cannot be sent again
 
     const info = await this.authorizer.renewAfterUnauthorized(state.provider, state.token);

@@ -5,6 +5,7 @@ import { CLIENT_ASSERTION_ALGORITHMS } from './oauth2-client-assertion.js';
 import { privateKeyProblem } from '../private-key.check.js';
 import { headerSafeProblem, scopeProblem, tenantProblem } from '../../token-request-parameters.js';
 import { oauth2DiscoverySchema } from './oauth2-discovery.js';
+import { dpopSchema } from '../../dpop/dpop.options.js';
 import { oauth2GrantSchemas, oauth2GrantProblems } from './oauth2-grants.options.js';
 
 /** RFC 7230 token: what an `Authorization` scheme may look like. */
@@ -52,6 +53,8 @@ export const oauth2ProviderSchema = providerOptionsSchema
     issuer: z.url({ error: 'must be an absolute URL' }).optional(),
     /** Metadata caching and start-up behaviour for `issuer`. */
     discovery: oauth2DiscoverySchema.optional(),
+    /** Sender-constrained tokens (RFC 9449 DPoP): `true`, or `{ privateKey, algorithm }`. */
+    dpop: dpopSchema.optional(),
     ...oauth2GrantSchemas,
     /** Fills `{tenant}` in `tokenUrl` when a call names none. */
     tenant: nonEmptyString().optional(),

@@ -12,6 +12,9 @@ import { OAuth2ClientAuthenticator } from './oauth2-client-auth.js';
 import { parseOrThrow } from '../../config/validation.js';
 import { oauth2ProviderSchema, type OAuth2ProviderConfig } from './oauth2.options.js';
 import { OAuth2Discovery, selectClientAuth, type AuthorizationServerMetadata } from './oauth2-discovery.js';
+import { DpopProofSigner } from '../../dpop/dpop-proof.js';
+import { checkDpopAlgorithm, tokenEndpointWantsNonce } from '../../dpop/dpop-token-request.js';
+import type { SenderConstraint } from '../../http/sender-constraints.js';
 import { JwtBearerGrant, type GrantParameters } from './oauth2-jwt-bearer.js';
 import {
   checkIssuedTokenType,
@@ -28,6 +31,8 @@ export interface OAuth2StrategyContext {
   discovery?: OAuth2Discovery;
   /** Per-call subject token (token exchange). */
   subjectToken?: string;
+  /** The DPoP key (variants share their parent's). */
+  dpop?: DpopProofSigner;
 }
 
 type ParsedOAuth2Config = z.output<typeof oauth2ProviderSchema>;
@@ -56,6 +61,7 @@ export class OAuth2Strategy implements TokenStrategy {
   readonly #discovery?: OAuth2Discovery;
   #discovered?: { metadata: AuthorizationServerMetadata; authenticator: OAuth2ClientAuthenticator };
   readonly #jwtBearer?: JwtBearerGrant;
+  readonly #dpop?: DpopProofSigner;
   readonly #tokenExchange?: TokenExchangeGrant;
   #refreshToken?: string;
   /** Tail of the queue of `generate()` calls: a refresh token must never be spent twice. */
@@ -82,6 +88,7 @@ export class OAuth2Strategy implements TokenStrategy {
         context.discovery ??
         new OAuth2Discovery(parsed.issuer, parsed.discovery, parsed.allowInsecureHttp, clock);
     }
+    if (parsed.dpop) this.#dpop = context.dpop ?? new DpopProofSigner(parsed.dpop, clock);
     if (parsed.jwtBearer) this.#jwtBearer = new JwtBearerGrant(parsed.jwtBearer, parsed.clientId, clock);
     if (parsed.tokenExchange) {
       this.#tokenExchange = new TokenExchangeGrant(
@@ -93,8 +100,18 @@ export class OAuth2Strategy implements TokenStrategy {
     this.cacheKey = oauth2CacheKey({
       ...parsed,
       tokenUrl: endpoint,
-      extraParams: { ...parsed.extraParams, ...grantKeyParts(parsed, context.subjectToken) },
+      extraParams: {
+        ...parsed.extraParams,
+        ...grantKeyParts(parsed, context.subjectToken),
+        // DPoP tokens are bound to the key: a replica with another key cannot use them.
+        ...(this.#dpop ? { ' dpop': this.#dpop.thumbprint } : {}),
+      },
     });
+  }
+
+  /** How this provider's tokens are bound to the client; the HTTP integration signs with it. */
+  get senderConstraint(): SenderConstraint | undefined {
+    return this.#dpop ? { dpop: this.#dpop } : undefined;
   }
 
   /** With `issuer`: the metadata cache (start-up warms it; a variant shares it). */
@@ -128,6 +145,7 @@ export class OAuth2Strategy implements TokenStrategy {
       {
         ...this.#context,
         discovery: this.#discovery,
+        dpop: this.#dpop,
         subjectToken: parameters.subjectToken ?? this.#context.subjectToken,
       },
     );
@@ -218,22 +236,38 @@ export class OAuth2Strategy implements TokenStrategy {
 
   async #request(params: URLSearchParams, requestSecrets: string[]): Promise<TokenInfo> {
     const { url, authenticator } = await this.#endpoint();
-    const auth = await authenticator.authenticate();
-    for (const [name, value] of Object.entries(auth.params)) params.set(name, value);
-    const redact = createRedactor([...auth.secrets, ...requestSecrets]);
-    const response = await postTokenRequest({
-      url,
-      form: params,
-      headers: auth.headers,
-      timeoutMs: this.#config.timeoutMs ?? TOKEN_DEFAULTS.requestTimeoutMs,
-      maxResponseBytes: this.#config.maxResponseBytes ?? TOKEN_DEFAULTS.maxResponseBytes,
-    });
+    const dpop = this.#dpop;
+    if (dpop) checkDpopAlgorithm(dpop, this.#discovered?.metadata);
+    // Authenticated anew per attempt: a client assertion's jti may be used once.
+    const send = async () => {
+      const auth = await authenticator.authenticate();
+      const form = new URLSearchParams(params);
+      for (const [name, value] of Object.entries(auth.params)) form.set(name, value);
+      const headers = dpop ? { ...auth.headers, dpop: await dpop.proof('POST', new URL(url)) } : auth.headers;
+      const redact = createRedactor([...auth.secrets, ...requestSecrets]);
+      const response = await postTokenRequest({
+        url,
+        form,
+        headers,
+        timeoutMs: this.#config.timeoutMs ?? TOKEN_DEFAULTS.requestTimeoutMs,
+        maxResponseBytes: this.#config.maxResponseBytes ?? TOKEN_DEFAULTS.maxResponseBytes,
+      });
+      return { response, redact };
+    };
+    let { response, redact } = await send();
+    // RFC 9449 §8: a 400 use_dpop_nonce is answered once, with the nonce it carried.
+    if (dpop && tokenEndpointWantsNonce(dpop, url, response)) {
+      ({ response, redact } = await send());
+      tokenEndpointWantsNonce(dpop, url, response);
+    }
     return parseTokenEndpointResponse(response, {
       receivedAt: this.#clock.now(),
       defaultExpiresInSeconds:
         this.#config.defaultExpiresInSeconds ?? TOKEN_DEFAULTS.defaultExpiresInMs / 1000,
       redact,
-      allowedTokenTypes: this.#config.allowedTokenTypes,
+      allowedTokenTypes: dpop
+        ? [...(this.#config.allowedTokenTypes ?? []), 'DPoP']
+        : this.#config.allowedTokenTypes,
     });
   }
 
