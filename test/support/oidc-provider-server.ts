@@ -1,5 +1,8 @@
 import Provider, { type ClientMetadata, type Configuration } from 'oidc-provider';
+import { X509Certificate } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
+import { createServer as createTlsServer, type Server as TlsServer } from 'node:https';
+import type { TLSSocket } from 'node:tls';
 import type { AddressInfo } from 'node:net';
 
 /**
@@ -20,6 +23,8 @@ export interface OidcTokenCall {
 export interface OidcServer {
   readonly issuer: string;
   readonly tokenUrl: string;
+  /** With `tls`: the token endpoint behind the TLS listener that asks for client certificates. */
+  readonly mtlsTokenUrl?: string;
   readonly provider: Provider;
   /** Token endpoint calls, in order. */
   readonly tokenCalls: OidcTokenCall[];
@@ -38,6 +43,11 @@ export interface OidcServerOptions {
   setup?: (provider: Provider) => void;
   /** Scopes the server knows besides `openid` and `offline_access`. */
   scopes?: string[];
+  /**
+   * A second, TLS listener that asks for client certificates (trusting `ca`), published as the
+   * `mtls_endpoint_aliases.token_endpoint`; mTLS client auth and certificate-bound tokens on.
+   */
+  tls?: { key: string; cert: string; ca: string };
   /** Client-credentials token lifetime. Default 3600 s. */
   ttlSeconds?: number;
 }
@@ -47,14 +57,52 @@ export async function startOidcServer(options: OidcServerOptions): Promise<OidcS
   const server: Server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  let tlsServer: TlsServer | undefined;
+  let mtlsTokenUrl: string | undefined;
+  if (options.tls) {
+    tlsServer = createTlsServer({ ...options.tls, requestCert: true, rejectUnauthorized: false });
+    await new Promise<void>((resolve) => tlsServer!.listen(0, '127.0.0.1', resolve));
+    mtlsTokenUrl = `https://127.0.0.1:${(tlsServer.address() as AddressInfo).port}/token`;
+  }
+  const peerCertificate = (ctx: { socket: unknown }) => {
+    const raw = (ctx.socket as Partial<TLSSocket>).getPeerCertificate?.()?.raw;
+    return raw ? new X509Certificate(raw) : undefined;
+  };
+  const mtlsFeature: Configuration['features'] = options.tls
+    ? {
+        mTLS: {
+          enabled: true,
+          certificateBoundAccessTokens: true,
+          tlsClientAuth: true,
+          selfSignedTlsClientAuth: true,
+          getCertificate: (ctx) => peerCertificate(ctx) as never,
+          certificateAuthorized: (ctx) => (ctx.socket as TLSSocket).authorized === true,
+          certificateSubjectMatches: (ctx, property, expected) =>
+            property === 'tls_client_auth_subject_dn' && peerCertificate(ctx)?.subject === expected,
+        },
+      }
+    : {};
   const provider = new Provider(issuer, {
+    ...(mtlsTokenUrl
+      ? {
+          discovery: { mtls_endpoint_aliases: { token_endpoint: mtlsTokenUrl } },
+          clientAuthMethods: [
+            'client_secret_basic',
+            'client_secret_post',
+            'private_key_jwt',
+            'tls_client_auth',
+            'self_signed_tls_client_auth',
+          ],
+        }
+      : {}),
     clients: options.clients,
     scopes: ['openid', 'offline_access', ...(options.scopes ?? [])],
     features: {
       devInteractions: { enabled: false },
       clientCredentials: { enabled: true },
+      ...mtlsFeature,
       ...options.features,
-    },
+    } as Configuration['features'],
     ttl: { ClientCredentials: options.ttlSeconds ?? 3600 },
     // The protocol tests never render a page; keep the server quiet and strict.
     renderError: (ctx, out) => {
@@ -89,10 +137,12 @@ export async function startOidcServer(options: OidcServerOptions): Promise<OidcS
   });
   const callback = provider.callback();
   server.on('request', (request, response) => void callback(request, response));
+  tlsServer?.on('request', (request, response) => void callback(request, response));
 
   return {
     issuer,
     tokenUrl: `${issuer}/token`,
+    mtlsTokenUrl,
     provider,
     tokenCalls,
     setDiscoveryDown: (down) => (discoveryDown = down),
@@ -100,6 +150,8 @@ export async function startOidcServer(options: OidcServerOptions): Promise<OidcS
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
+        tlsServer?.closeAllConnections();
+        tlsServer?.close();
         server.close(() => resolve());
       }),
   };

@@ -76,6 +76,7 @@ const BOOLEAN_OPTIONS = new Set([
   'tls',
   'requiredAtStartup',
   'dpop',
+  'boundTokens',
 ]);
 
 function convert(raw: string, key: string): unknown {

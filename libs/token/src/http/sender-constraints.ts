@@ -1,3 +1,4 @@
+import type { Agent } from 'node:https';
 import type { DpopProofSigner } from '../dpop/dpop-proof.js';
 import type { TokenInfo } from '../token-info.js';
 import { tokenChallengeOf } from './www-authenticate.js';
@@ -5,6 +6,8 @@ import { tokenChallengeOf } from './www-authenticate.js';
 /** How a provider's tokens are bound to this client (RFC 9449 DPoP). */
 export interface SenderConstraint {
   readonly dpop?: DpopProofSigner;
+  /** RFC 8705 §3: the client certificate's agent, for requests carrying certificate-bound tokens. */
+  readonly mtlsAgent?: Agent;
 }
 
 /** A strategy whose tokens are sender-constrained says how through this property. */

@@ -119,6 +119,8 @@ async function follow(
     baseURL: undefined,
     maxRedirects: 0,
     headers: copyHeaders(config.headers),
+    // RFC 8705 §3: a certificate-bound token is sent over a connection with the client certificate.
+    httpsAgent: authorizer.mtlsAgentFor(provider) ?? config.httpsAgent,
     // axios' fetch adapter (1.7+) follows redirects inside fetch unless told not to.
     fetchOptions: { ...(config.fetchOptions as object | undefined), redirect: 'manual' },
   } as InternalAxiosRequestConfig;
@@ -150,6 +152,8 @@ async function follow(
     if (carries && !authorizer.mayFollowRedirect(provider, next)) {
       hop.headers.delete('Authorization');
       carries = false;
+      // The client certificate goes where the token goes, and no further.
+      hop.httpsAgent = config.httpsAgent;
     }
     url = next;
   }

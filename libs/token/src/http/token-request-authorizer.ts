@@ -34,6 +34,11 @@ export class TokenRequestAuthorizer {
     return this.tokenService.getToken(provider);
   }
 
+  /** The client certificate's agent for requests carrying the provider's (certificate-bound) tokens. */
+  mtlsAgentFor(provider: string): import('node:https').Agent | undefined {
+    return senderConstraintOf(this.tokenService, provider)?.mtlsAgent;
+  }
+
   /** The DPoP signer for requests carrying `info`, when the provider's tokens are DPoP-bound. */
   dpopSignerFor(provider: string, info: TokenInfo): DpopRequestSigner | undefined {
     return dpopRequestSigner(senderConstraintOf(this.tokenService, provider), info);

@@ -6,6 +6,7 @@ import { privateKeyProblem } from '../private-key.check.js';
 import { headerSafeProblem, scopeProblem, tenantProblem } from '../../token-request-parameters.js';
 import { oauth2DiscoverySchema } from './oauth2-discovery.js';
 import { dpopSchema } from '../../dpop/dpop.options.js';
+import { MTLS_CLIENT_AUTH_METHODS, mtlsSchema } from './oauth2-mtls.js';
 import { oauth2GrantSchemas, oauth2GrantProblems } from './oauth2-grants.options.js';
 
 /** RFC 7230 token: what an `Authorization` scheme may look like. */
@@ -55,6 +56,8 @@ export const oauth2ProviderSchema = providerOptionsSchema
     discovery: oauth2DiscoverySchema.optional(),
     /** Sender-constrained tokens (RFC 9449 DPoP): `true`, or `{ privateKey, algorithm }`. */
     dpop: dpopSchema.optional(),
+    /** Client certificate (RFC 8705): mTLS client authentication and certificate-bound tokens. */
+    mtls: mtlsSchema.optional(),
     ...oauth2GrantSchemas,
     /** Fills `{tenant}` in `tokenUrl` when a call names none. */
     tenant: nonEmptyString().optional(),
@@ -63,9 +66,20 @@ export const oauth2ProviderSchema = providerOptionsSchema
     clientSecret: nonEmptyString().optional(),
     /** Default `client_secret_basic`. */
     clientAuth: z
-      .enum(['client_secret_basic', 'client_secret_post', 'private_key_jwt'], {
-        error: 'must be one of client_secret_basic, client_secret_post, private_key_jwt',
-      })
+      .enum(
+        [
+          'client_secret_basic',
+          'client_secret_post',
+          'private_key_jwt',
+          'tls_client_auth',
+          'self_signed_tls_client_auth',
+        ],
+        {
+          error:
+            'must be one of client_secret_basic, client_secret_post, private_key_jwt, tls_client_auth, ' +
+            'self_signed_tls_client_auth',
+        },
+      )
       .optional(),
     /** For `private_key_jwt`: PEM (PKCS#8, `-----BEGIN PRIVATE KEY-----`) or private JWK. */
     privateKey: z
@@ -142,6 +156,9 @@ export const oauth2ProviderSchema = providerOptionsSchema
         const keyProblem = privateKeyProblem(value.privateKey, value.signingAlgorithm ?? 'RS256');
         if (keyProblem) ctx.addIssue({ code: 'custom', path: ['privateKey'], message: keyProblem });
       }
+    } else if ((MTLS_CLIENT_AUTH_METHODS as readonly string[]).includes(clientAuth)) {
+      if (!value.mtls)
+        ctx.addIssue({ code: 'custom', path: ['mtls'], message: `is required for ${clientAuth}` });
     } else if (!value.clientSecret) {
       ctx.addIssue({ code: 'custom', path: ['clientSecret'], message: `is required for ${clientAuth}` });
     }

@@ -15,6 +15,8 @@ import { OAuth2Discovery, selectClientAuth, type AuthorizationServerMetadata } f
 import { DpopProofSigner } from '../../dpop/dpop-proof.js';
 import { checkDpopAlgorithm, tokenEndpointWantsNonce } from '../../dpop/dpop-token-request.js';
 import type { SenderConstraint } from '../../http/sender-constraints.js';
+import { MtlsClient } from './oauth2-mtls.js';
+import { createHash } from 'node:crypto';
 import { JwtBearerGrant, type GrantParameters } from './oauth2-jwt-bearer.js';
 import {
   checkIssuedTokenType,
@@ -33,6 +35,8 @@ export interface OAuth2StrategyContext {
   subjectToken?: string;
   /** The DPoP key (variants share their parent's). */
   dpop?: DpopProofSigner;
+  /** The client certificate (variants share their parent's). */
+  mtls?: MtlsClient;
 }
 
 type ParsedOAuth2Config = z.output<typeof oauth2ProviderSchema>;
@@ -62,6 +66,7 @@ export class OAuth2Strategy implements TokenStrategy {
   #discovered?: { metadata: AuthorizationServerMetadata; authenticator: OAuth2ClientAuthenticator };
   readonly #jwtBearer?: JwtBearerGrant;
   readonly #dpop?: DpopProofSigner;
+  readonly #mtls?: MtlsClient;
   readonly #tokenExchange?: TokenExchangeGrant;
   #refreshToken?: string;
   /** Tail of the queue of `generate()` calls: a refresh token must never be spent twice. */
@@ -88,6 +93,7 @@ export class OAuth2Strategy implements TokenStrategy {
         context.discovery ??
         new OAuth2Discovery(parsed.issuer, parsed.discovery, parsed.allowInsecureHttp, clock);
     }
+    if (parsed.mtls) this.#mtls = context.mtls ?? new MtlsClient(parsed.mtls);
     if (parsed.dpop) this.#dpop = context.dpop ?? new DpopProofSigner(parsed.dpop, clock);
     if (parsed.jwtBearer) this.#jwtBearer = new JwtBearerGrant(parsed.jwtBearer, parsed.clientId, clock);
     if (parsed.tokenExchange) {
@@ -105,13 +111,18 @@ export class OAuth2Strategy implements TokenStrategy {
         ...grantKeyParts(parsed, context.subjectToken),
         // DPoP tokens are bound to the key: a replica with another key cannot use them.
         ...(this.#dpop ? { ' dpop': this.#dpop.thumbprint } : {}),
+        // Certificate-bound tokens (RFC 8705 §3) go with the certificate.
+        ...(parsed.mtls
+          ? { ' mtls': createHash('sha256').update(parsed.mtls.certificate).digest('base64url') }
+          : {}),
       },
     });
   }
 
   /** How this provider's tokens are bound to the client; the HTTP integration signs with it. */
   get senderConstraint(): SenderConstraint | undefined {
-    return this.#dpop ? { dpop: this.#dpop } : undefined;
+    if (this.#dpop === undefined && this.#mtls?.boundTokens !== true) return undefined;
+    return { dpop: this.#dpop, mtlsAgent: this.#mtls?.boundTokens ? this.#mtls.agent : undefined };
   }
 
   /** With `issuer`: the metadata cache (start-up warms it; a variant shares it). */
@@ -146,6 +157,7 @@ export class OAuth2Strategy implements TokenStrategy {
         ...this.#context,
         discovery: this.#discovery,
         dpop: this.#dpop,
+        mtls: this.#mtls,
         subjectToken: parameters.subjectToken ?? this.#context.subjectToken,
       },
     );
@@ -219,7 +231,9 @@ export class OAuth2Strategy implements TokenStrategy {
         ),
       };
     }
-    return { url: metadata.token_endpoint, authenticator: this.#discovered.authenticator };
+    // RFC 8705 §5: with a client certificate, the issuer's mTLS alias when it has one.
+    const alias = this.#mtls ? metadata.mtls_endpoint_aliases?.token_endpoint : undefined;
+    return { url: alias ?? metadata.token_endpoint, authenticator: this.#discovered.authenticator };
   }
 
   #refreshParams(refreshToken: string): URLSearchParams {
@@ -245,13 +259,14 @@ export class OAuth2Strategy implements TokenStrategy {
       for (const [name, value] of Object.entries(auth.params)) form.set(name, value);
       const headers = dpop ? { ...auth.headers, dpop: await dpop.proof('POST', new URL(url)) } : auth.headers;
       const redact = createRedactor([...auth.secrets, ...requestSecrets]);
-      const response = await postTokenRequest({
+      const request = {
         url,
         form,
         headers,
         timeoutMs: this.#config.timeoutMs ?? TOKEN_DEFAULTS.requestTimeoutMs,
         maxResponseBytes: this.#config.maxResponseBytes ?? TOKEN_DEFAULTS.maxResponseBytes,
-      });
+      };
+      const response = await (this.#mtls ? this.#mtls.post(request) : postTokenRequest(request));
       return { response, redact };
     };
     let { response, redact } = await send();
