@@ -80,6 +80,28 @@ describe('oauth2 discovery vs oidc-provider', () => {
     await moduleRef.close();
   });
 
+  it('metadata is reused within discovery.ttlMs and fetched again after it', async () => {
+    const clock = new ManualClock();
+    const strategy = new OAuth2Strategy(
+      {
+        issuer: server.issuer,
+        clientId: 'svc',
+        clientSecret: SECRET,
+        discovery: { ttlMs: 60_000 },
+        useRefreshToken: false,
+      },
+      clock,
+    );
+    const before = server.discoveryCalls();
+    await strategy.generate();
+    clock.advance(59_000);
+    await strategy.generate();
+    expect(server.discoveryCalls() - before).toBe(1);
+    clock.advance(2_000);
+    await strategy.generate();
+    expect(server.discoveryCalls() - before).toBe(2);
+  });
+
   it('without clientAuth, picks client_secret_post when that is all the issuer lists', async () => {
     const served = await serveDocument((origin) => ({
       issuer: origin,

@@ -26,7 +26,9 @@ export interface TokenFetchOptions {
  * Wraps `fetch` with the rules of the axios interceptor: the `Authorization` header for `provider`
  * (or, without one, the `@UseToken()` in effect; `init.token` overrides both), never to an origin the
  * provider does not allow, never over a header the caller set; on a 401, one retry with a fresh token
- * (not for a `ReadableStream` body, which cannot be sent twice). A request that carries the token has
+ * (not for a `ReadableStream` body, which cannot be sent twice); on an RFC 6750 `insufficient_scope`
+ * answer, a thrown `TokenInsufficientScopeError` (no refresh, no retry). A DPoP provider's requests
+ * carry a fresh proof per hop, and a 401 `use_dpop_nonce` is answered once with the API's nonce. A request that carries the token has
  * its redirects followed by the wrapper (the `fetch` underneath runs with `redirect: 'manual'`), each
  * hop's origin checked like the first; the caller's `redirect: 'manual'` or `'error'` is kept.
  *
