@@ -165,5 +165,18 @@ describe('mTLS (RFC 8705) vs oidc-provider', () => {
         mtls: { certificate: certs.client.cert, privateKey: certs.stranger.key },
       });
     expect(mismatched).toThrow(InvalidTokenOptionsError);
+    // The PEM is never quoted (these keys are made per run, so the suite's static secret list cannot hold them).
+    const message = (() => {
+      try {
+        mismatched();
+      } catch (error) {
+        return String((error as Error).message);
+      }
+      return '';
+    })();
+    for (const pem of [certs.client.key, certs.stranger.key]) {
+      const body = pem.split('\n')[1];
+      expect(message).not.toContain(body);
+    }
   });
 });
