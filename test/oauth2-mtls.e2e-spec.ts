@@ -9,6 +9,7 @@ import { createHash, X509Certificate } from 'node:crypto';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
+import { exportJWK, importX509 } from 'jose';
 import { TokenModule, TokenService } from '../libs/token/src/index.js';
 import { OAuth2Strategy } from '../libs/token/src/strategies/oauth2/oauth2.strategy.js';
 import { InvalidTokenOptionsError, TokenEndpointError } from '../libs/token/src/token.errors.js';
@@ -23,8 +24,22 @@ describe('mTLS (RFC 8705) vs oidc-provider', () => {
   let apiOrigin: string;
   const apiSeen: { bound: boolean; presented: boolean; status: number }[] = [];
 
+  // oidc-provider clones client metadata with `structuredClone`, which under Jest is Node's and
+  // makes objects of the outer realm; its own `constructor === Object` check of `jwks.keys` then
+  // fails. JSON-shaped data only is cloned here, so a same-realm clone is equivalent.
+  const nativeClone = globalThis.structuredClone;
+  beforeAll(() => {
+    globalThis.structuredClone = (<T>(value: T): T =>
+      JSON.parse(JSON.stringify(value)) as T) as typeof structuredClone;
+  });
+  afterAll(() => {
+    globalThis.structuredClone = nativeClone;
+  });
+
   beforeAll(async () => {
     certs = makeTestCertificates();
+    const jwk = await exportJWK(await importX509(certs.client.cert, 'ES256', { extractable: true }));
+    const der = new X509Certificate(certs.client.cert).raw.toString('base64');
     issuer = await startOidcServer({
       tls: { ...certs.server, ca: certs.ca },
       clients: [
@@ -33,6 +48,15 @@ describe('mTLS (RFC 8705) vs oidc-provider', () => {
           token_endpoint_auth_method: 'tls_client_auth',
           tls_client_certificate_bound_access_tokens: true,
           tls_client_auth_subject_dn: certs.client.subject,
+          grant_types: ['client_credentials'],
+          redirect_uris: [],
+          response_types: [],
+        },
+        {
+          client_id: 'shop-self-signed',
+          token_endpoint_auth_method: 'self_signed_tls_client_auth',
+          tls_client_certificate_bound_access_tokens: true,
+          jwks: { keys: [{ ...jwk, x5c: [der] }] },
           grant_types: ['client_credentials'],
           redirect_uris: [],
           response_types: [],
@@ -70,10 +94,10 @@ describe('mTLS (RFC 8705) vs oidc-provider', () => {
 
   const mtls = () => ({ certificate: certs.client.cert, privateKey: certs.client.key, ca: certs.ca });
 
-  it.each(['tls_client_auth'] as const)(
+  it.each(['tls_client_auth', 'self_signed_tls_client_auth'] as const)(
     "%s through the issuer's mtls_endpoint_aliases; a certificate-bound token",
     async (clientAuth) => {
-      const clientId = 'shop-pki';
+      const clientId = clientAuth === 'tls_client_auth' ? 'shop-pki' : 'shop-self-signed';
       const calls = issuer.tokenCalls.length;
       const info = await new OAuth2Strategy({
         issuer: issuer.issuer,
@@ -135,6 +159,19 @@ describe('mTLS (RFC 8705) vs oidc-provider', () => {
     } finally {
       await app.close();
     }
+  });
+
+  it('self_signed_tls_client_auth with a certificate the client did not register → invalid_client (RFC 8705 §2.2)', async () => {
+    const strategy = new OAuth2Strategy({
+      issuer: issuer.issuer,
+      clientId: 'shop-self-signed',
+      clientAuth: 'self_signed_tls_client_auth',
+      mtls: { certificate: certs.stranger.cert, privateKey: certs.stranger.key, ca: certs.ca },
+    });
+    await expect(rejection(strategy.generate())).resolves.toMatchObject({
+      status: 401,
+      error: 'invalid_client',
+    });
   });
 
   it.each([
