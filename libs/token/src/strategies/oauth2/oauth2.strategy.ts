@@ -20,10 +20,10 @@ import { createHash } from 'node:crypto';
 import { JwtBearerGrant, type GrantParameters } from './oauth2-jwt-bearer.js';
 import {
   checkIssuedTokenType,
-  subjectDigest,
   TokenExchangeGrant,
   type ProviderTokenLookup,
 } from './oauth2-token-exchange.js';
+import { grantKeyParts } from './oauth2-grant-key.js';
 
 /** What the token module gives a strategy besides its config. */
 export interface OAuth2StrategyContext {
@@ -314,38 +314,6 @@ function fillTenant(tokenUrl: string, tenant: string | undefined): string | unde
     return tokenUrl;
   }
   return tenant === undefined ? undefined : tokenUrl.replace(placeholder, encodeURIComponent(tenant));
-}
-
-/** What besides scope, audience and resource changes this provider's tokens: its grant and subject. */
-function grantKeyParts(config: ParsedOAuth2Config, subjectToken: string | undefined): Record<string, string> {
-  const source = (value: unknown) =>
-    value === undefined
-      ? ''
-      : typeof value === 'function'
-        ? `fn:${(value as () => unknown).name}`
-        : JSON.stringify(value);
-  if (config.jwtBearer) {
-    const { issuer, subject, audience, claims } = config.jwtBearer;
-    return {
-      ' grant': 'jwt-bearer',
-      ' assertion': JSON.stringify([issuer, subject, audience, claims ?? null]),
-    };
-  }
-  if (config.tokenExchange) {
-    const exchange = config.tokenExchange;
-    return {
-      ' grant': 'token-exchange',
-      ' exchange': JSON.stringify([
-        source(exchange.subjectToken),
-        exchange.subjectTokenType ?? null,
-        source(exchange.actorToken),
-        exchange.actorTokenType ?? null,
-        exchange.requestedTokenType ?? null,
-        subjectDigest(subjectToken) ?? null,
-      ]),
-    };
-  }
-  return {};
 }
 
 function refreshTokenOf(info: TokenInfo): string | undefined {
