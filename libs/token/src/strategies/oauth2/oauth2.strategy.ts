@@ -48,6 +48,9 @@ type ParsedOAuth2Config = z.output<typeof oauth2ProviderSchema>;
  * (RFC 6749 §6) and falls back to client credentials if the server refuses it. Responses are read
  * per §5.1/§5.2 into a {@link TokenInfo} or a typed error (`TokenEndpointError`,
  * `TokenResponseError`, `TokenRequestError`) whose message never holds a secret or a token.
+ * Options add the JWT-bearer (`jwtBearer`, RFC 7523) or token-exchange (`tokenExchange`, RFC 8693)
+ * grant instead of client credentials, discovery (`issuer`, RFC 8414), DPoP (`dpop`, RFC 9449) and
+ * mTLS client authentication / certificate-bound tokens (`mtls`, RFC 8705).
  *
  * @publicApi
  */
