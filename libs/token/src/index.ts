@@ -24,6 +24,8 @@ export * from './strategies/oauth2/oauth2.strategy.js';
 export * from './strategies/oauth2/oauth2-cache-key.js';
 export type { OAuth2ClientAuthMethod } from './strategies/oauth2/oauth2-client-auth.js';
 export type { ClientAssertionAlgorithm } from './strategies/oauth2/oauth2-client-assertion.js';
+export type { DpopOptions, DpopAlgorithm } from './dpop/dpop.options.js';
+export type { MtlsOptions } from './strategies/oauth2/oauth2-mtls.js';
 export type {
   AuthorizationServerMetadata,
   OAuth2DiscoveryOptions,
