@@ -37,4 +37,9 @@ export const TEST_SECRETS: readonly string[] = [
   'Rp-inspect-REDIS-password-6a1e',
   'Sp-inspect-SENTINEL-password-2c9d',
   'Fleet-rt-client-SECRET-77d0',
+  'Dc-e2e-SECRET-canary.7d1e_q',
+  'Jb-e2e-SECRET-canary.3c9d_w',
+  'Tx-e2e-SECRET-canary.5b8a_v',
+  'Ch-e2e-SECRET-canary.1f6c_u',
+  'Dp-e2e-SECRET-canary.8e2f_t',
 ];

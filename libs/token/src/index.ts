@@ -24,6 +24,19 @@ export * from './strategies/oauth2/oauth2.strategy.js';
 export * from './strategies/oauth2/oauth2-cache-key.js';
 export type { OAuth2ClientAuthMethod } from './strategies/oauth2/oauth2-client-auth.js';
 export type { ClientAssertionAlgorithm } from './strategies/oauth2/oauth2-client-assertion.js';
+export type { DpopOptions, DpopAlgorithm } from './dpop/dpop.options.js';
+export type { MtlsOptions } from './strategies/oauth2/oauth2-mtls.js';
+export type {
+  AuthorizationServerMetadata,
+  OAuth2DiscoveryOptions,
+} from './strategies/oauth2/oauth2-discovery.js';
+export {
+  ACCESS_TOKEN_TYPE,
+  JWT_BEARER_GRANT_TYPE,
+  TOKEN_EXCHANGE_GRANT_TYPE,
+  type JwtBearerOptions,
+  type TokenExchangeOptions,
+} from './strategies/oauth2/oauth2-grants.options.js';
 export * from './token.constants.js';
 export * from './token.errors.js';
 export * from './token.events.js';

@@ -1,4 +1,5 @@
 import { normalizeScopes } from './strategies/oauth2/oauth2-cache-key.js';
+import { subjectDigest } from './strategies/oauth2/oauth2-token-exchange.js';
 import { InvalidTokenOptionsError } from './token.errors.js';
 import type { TokenRequestParameters } from './token-strategy.interface.js';
 
@@ -76,10 +77,26 @@ export function requestParametersOf(
   options: TokenRequestParameters | undefined,
 ): TokenRequestParameters | undefined {
   if (options === undefined) return undefined;
-  const { scope, audience, resource, tenant } = options;
-  if (scope === undefined && audience === undefined && resource === undefined && tenant === undefined)
+  const { scope, audience, resource, tenant, subjectToken } = options;
+  if (
+    scope === undefined &&
+    audience === undefined &&
+    resource === undefined &&
+    tenant === undefined &&
+    subjectToken === undefined
+  )
     return undefined;
-  const parameters = { scope, audience, resource, tenant };
+  if (
+    subjectToken !== undefined &&
+    (typeof subjectToken !== 'string' || !/^[\x20-\x7e]{1,8192}$/.test(subjectToken))
+  ) {
+    throw new InvalidTokenOptionsError(
+      'per-call "subjectToken" must be 1-8192 printable ASCII characters',
+      undefined,
+      'subjectToken',
+    );
+  }
+  const parameters = { scope, audience, resource, tenant, subjectToken };
   validateRequestParameters(parameters);
   return parameters;
 }
@@ -97,5 +114,7 @@ export function describeRequestParameters(parameters: TokenRequestParameters): s
     parts.push(`resource=${[...new Set([parameters.resource].flat())].sort().join(' ')}`);
   }
   if (parameters.tenant !== undefined) parts.push(`tenant=${parameters.tenant}`);
+  // A digest only: the subject token is a credential.
+  if (parameters.subjectToken !== undefined) parts.push(`subject=${subjectDigest(parameters.subjectToken)}`);
   return parts.join(', ');
 }

@@ -66,6 +66,11 @@ export interface TokenRequestParameters {
    * request.
    */
   tenant?: string;
+  /**
+   * For a provider with `tokenExchange`: the token to exchange (e.g. the caller's own access token).
+   * Never stored nor logged; its digest is part of the cache key.
+   */
+  subjectToken?: string;
 }
 
 /** True when the value has the shape of a {@link TokenStrategy}. */

@@ -11,7 +11,8 @@ export type TokenErrorCode =
   | 'TOKEN_INVALID_RESPONSE'
   | 'TOKEN_REQUEST_FAILED'
   | 'TOKEN_ORIGIN_NOT_ALLOWED'
-  | 'TOKEN_UNDECRYPTABLE';
+  | 'TOKEN_UNDECRYPTABLE'
+  | 'TOKEN_INSUFFICIENT_SCOPE';
 
 /**
  * Base class of every error the library throws. Messages never contain a secret or a token value.
@@ -132,6 +133,31 @@ export class TokenOriginError extends TokenError {
     reason: string,
   ) {
     super(`token provider "${provider}": will not send its token to ${origin}: ${reason}`);
+  }
+}
+
+/**
+ * An API refused a provider's token with `insufficient_scope` (RFC 6750 §3.1): a new token of the
+ * same scope would not help, so none was fetched and the request was not retried. `requiredScope`
+ * is the `scope` the API's challenge named (when it is a well-formed scope list).
+ *
+ * @publicApi
+ */
+export class TokenInsufficientScopeError extends TokenError {
+  readonly code = 'TOKEN_INSUFFICIENT_SCOPE';
+
+  constructor(
+    readonly provider: string,
+    /** `https://host:port` of the API. */
+    readonly origin: string,
+    /** 403, or the rare 401 that says `insufficient_scope`. */
+    readonly status: number,
+    readonly requiredScope: string | undefined,
+  ) {
+    super(
+      `token provider "${provider}": ${origin} answered ${status} insufficient_scope` +
+        (requiredScope ? `; it asks for scope "${requiredScope}"` : ''),
+    );
   }
 }
 

@@ -17,6 +17,7 @@ import {
   type TokenRequestParameters,
   type TokenStrategy,
 } from './token-strategy.interface.js';
+import { noteSenderConstraint } from './http/sender-constraints.js';
 import { describeZodIssue } from './config/validation.js';
 
 /**
@@ -205,6 +206,7 @@ export class TokenService implements OnApplicationShutdown {
     }
     const margin = parsed.data.safetyMarginMs ?? this.safetyMarginMs;
     this.entries.set(name, new TokenCacheEntry(name, strategy, parsed.data, margin));
+    noteSenderConstraint(this, name, strategy);
   }
 
   /** Removes a provider registered at run time; false when there was none. */
@@ -212,6 +214,7 @@ export class TokenService implements OnApplicationShutdown {
     const entry = this.entries.get(name);
     if (entry === undefined) return false;
     for (const member of entry.withVariants()) member.evict();
+    noteSenderConstraint(this, name, undefined);
     return this.entries.delete(name);
   }
 

@@ -68,7 +68,16 @@ function camelCase(segment: string): string {
 
 /** Options whose values are numbers or booleans; everything else stays a string. */
 const NUMERIC_OPTION = /(Ms|Seconds|Bytes)$|^(port|db)$/;
-const BOOLEAN_OPTIONS = new Set(['enabled', 'strictOrigin', 'allowInsecureHttp', 'useRefreshToken', 'tls']);
+const BOOLEAN_OPTIONS = new Set([
+  'enabled',
+  'strictOrigin',
+  'allowInsecureHttp',
+  'useRefreshToken',
+  'tls',
+  'requiredAtStartup',
+  'dpop',
+  'boundTokens',
+]);
 
 function convert(raw: string, key: string): unknown {
   const value = raw.trim();

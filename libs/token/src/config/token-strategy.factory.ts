@@ -1,5 +1,7 @@
 import type { InjectionToken } from '@nestjs/common';
 import type { ModuleRef } from '@nestjs/core';
+import { Logger } from '@nestjs/common';
+import { TokenService } from '../token.service.js';
 import type { Clock } from '../clock.js';
 import type { ProviderOptions } from './provider-options.schema.js';
 import type { CustomProviderConfig } from '../strategies/custom.options.js';
@@ -29,15 +31,42 @@ export async function createStrategy(
       return strategy;
     }
     case 'oauth2': {
-      const strategy = new OAuth2Strategy(config, clock);
+      const strategy = new OAuth2Strategy(config, clock, { tokenOf: providerTokenLookup(moduleRef) });
       if (config.clientAuth === 'private_key_jwt' && config.privateKey) {
         await importAtStartUp(name, config.privateKey, config.signingAlgorithm ?? 'RS256');
       }
+      if (config.jwtBearer) {
+        await importAtStartUp(name, config.jwtBearer.privateKey, config.jwtBearer.algorithm ?? 'RS256');
+      }
+      await discoverAtStartUp(name, strategy, config.discovery?.requiredAtStartup === true);
       return strategy;
     }
     case 'custom':
       return resolveCustomStrategy(name, config, moduleRef);
   }
+}
+
+/**
+ * Fetches an issuer's metadata once at start-up. An issuer that is down does not stop the
+ * application (the strategy keeps retrying with backoff, and token requests fail naming the
+ * issuer until it answers) unless the provider says `discovery.requiredAtStartup: true`.
+ */
+async function discoverAtStartUp(name: string, strategy: OAuth2Strategy, required: boolean): Promise<void> {
+  const failure = await strategy.discovery?.warmUp();
+  if (failure === undefined) return;
+  if (required) {
+    strategy.discovery?.close();
+    throw new InvalidTokenOptionsError(`token provider "${name}": ${failure.message}`, name, 'issuer');
+  }
+  new Logger('TokenModule').warn(`token provider "${name}": ${failure.message}; retrying in the background`);
+}
+
+/** `tokenExchange` sources `{ provider }`: that provider's current token, through the service. */
+function providerTokenLookup(moduleRef: ModuleRef): (provider: string) => Promise<string> {
+  return async (provider) => {
+    const service = moduleRef.get(TokenService, { strict: false });
+    return (await service.getToken(provider)).token;
+  };
 }
 
 /**

@@ -6,6 +6,7 @@ import {
   REDIRECT_STATUSES,
 } from './redirect-rules.js';
 import type { TokenRequestAuthorizer } from './token-request-authorizer.js';
+import type { DpopRequestSigner } from './sender-constraints.js';
 
 /** The fetch standard's limit. */
 const MAX_REDIRECTS = 20;
@@ -22,6 +23,35 @@ export interface TokenFetchRequest {
   readonly headers: Headers;
 }
 
+/** DPoP: a proof per hop that carries the token, and one retry on a 401 `use_dpop_nonce`. */
+async function sendHop(
+  request: TokenFetchRequest,
+  dpop: DpopRequestSigner | undefined,
+  input: string | URL | Request,
+  init: RequestInit & { headers: Headers },
+  url: URL,
+  method: string,
+): Promise<Response> {
+  if (dpop === undefined) {
+    init.headers.delete('dpop');
+    return request.send(input, init);
+  }
+  // A Request's body is read by the first attempt: a copy for the nonce retry.
+  const spare = input instanceof Request && input.body !== null ? input.clone() : input;
+  for (let attempt = 0; ; attempt++) {
+    init.headers.set('dpop', await dpop.proof(method, url));
+    const response = await request.send(attempt === 0 ? input : spare, init);
+    const retry = dpop.askedForNonce(
+      url,
+      response.status,
+      response.headers.get('dpop-nonce'),
+      response.headers.get('www-authenticate'),
+    );
+    if (!retry || attempt > 0 || init.body instanceof ReadableStream) return response;
+    await discardBody(response);
+  }
+}
+
 /**
  * Sends `input` with `header` and, unless the caller asked for `redirect: 'manual'`, follows its
  * redirects itself (the `fetch` underneath runs with `redirect: 'manual'`), the origin of each hop
@@ -33,20 +63,28 @@ export async function sendFollowingRedirects(
   request: TokenFetchRequest,
   input: string | URL | Request,
   header: string,
+  dpop?: DpopRequestSigner,
 ): Promise<{ response: Response; carried: boolean }> {
-  const { init, send } = request;
+  const { init } = request;
   const mode = init.redirect ?? (input instanceof Request ? input.redirect : 'follow');
   // A Request's body is read by the first hop: a copy is kept for a 307/308.
   const bodySource =
     mode !== 'manual' && input instanceof Request && input.body !== null ? input.clone() : undefined;
   let headers = new Headers(request.headers);
   headers.set('authorization', header);
-  let response = await send(input, { ...init, headers, redirect: 'manual' });
+  let method = (init.method ?? (input instanceof Request ? input.method : 'GET')).toUpperCase();
+  let response = await sendHop(
+    request,
+    dpop,
+    input,
+    { ...init, headers, redirect: 'manual' },
+    request.url,
+    method,
+  );
   if (mode === 'manual') return { response, carried: true };
 
   let url = request.url;
   let carries = true;
-  let method = (init.method ?? (input instanceof Request ? input.method : 'GET')).toUpperCase();
   let body: RequestInit['body'] = init.body;
   for (let redirects = 0; ; redirects++) {
     const location = REDIRECT_STATUSES.has(response.status) ? response.headers.get('location') : null;
@@ -73,14 +111,21 @@ export async function sendFollowingRedirects(
     }
     method = hop.method;
     url = next;
-    response = await send(next.href, {
-      ...init,
-      signal: init.signal ?? (input instanceof Request ? input.signal : undefined),
+    response = await sendHop(
+      request,
+      carries ? dpop : undefined,
+      next.href,
+      {
+        ...init,
+        signal: init.signal ?? (input instanceof Request ? input.signal : undefined),
+        method,
+        headers,
+        body,
+        redirect: 'manual',
+      },
+      next,
       method,
-      headers,
-      body,
-      redirect: 'manual',
-    });
+    );
   }
 }
 

@@ -4,6 +4,7 @@ import { parseAbsoluteUrl } from './origin-policy.js';
 import { currentTokenProvider } from './token-context.js';
 import { discardBody, sendFollowingRedirects } from './token-fetch-redirects.js';
 import { TokenRequestAuthorizer } from './token-request-authorizer.js';
+import { insufficientScopeOf, isNonceChallenge } from './token-challenge.js';
 
 /** `fetch`'s options plus the per-request `token` option: a provider name, or `false` for none. */
 export type TokenFetchInit = RequestInit & { token?: string | false };
@@ -25,7 +26,9 @@ export interface TokenFetchOptions {
  * Wraps `fetch` with the rules of the axios interceptor: the `Authorization` header for `provider`
  * (or, without one, the `@UseToken()` in effect; `init.token` overrides both), never to an origin the
  * provider does not allow, never over a header the caller set; on a 401, one retry with a fresh token
- * (not for a `ReadableStream` body, which cannot be sent twice). A request that carries the token has
+ * (not for a `ReadableStream` body, which cannot be sent twice); on an RFC 6750 `insufficient_scope`
+ * answer, a thrown `TokenInsufficientScopeError` (no refresh, no retry). A DPoP provider's requests
+ * carry a fresh proof per hop, and a 401 `use_dpop_nonce` is answered once with the API's nonce. A request that carries the token has
  * its redirects followed by the wrapper (the `fetch` underneath runs with `redirect: 'manual'`), each
  * hop's origin checked like the first; the caller's `redirect: 'manual'` or `'error'` is kept.
  *
@@ -93,12 +96,49 @@ function fetchWithTokens(
     // A Request's body can be read once; keep a copy for the retry (bodiless ones are reusable).
     const spare = replayable && input instanceof Request && input.body !== null ? input.clone() : input;
     const request = { send, authorizer, provider, url, init: requestInit, headers };
-    const first = await sendFollowingRedirects(request, input, info.authorizationHeader);
+    const first = await sendFollowingRedirects(
+      request,
+      input,
+      info.authorizationHeader,
+      authorizer.dpopSignerFor(provider, info),
+    );
+    if (first.carried)
+      await throwOnInsufficientScope(first.response, info.authorizationHeader, provider, url);
     // Only a 401 to our token is ours to retry, not one from a hop the token did not go to.
     if (first.response.status !== 401 || !first.carried || !replayable) return first.response;
+    if (isNonceChallenge(first.response.headers.get('www-authenticate'), info.authorizationHeader)) {
+      return first.response;
+    }
 
     await discardBody(first.response);
     const fresh = await authorizer.renewAfterUnauthorized(provider, info.token);
-    return (await sendFollowingRedirects(request, spare, fresh.authorizationHeader)).response;
+    const retry = await sendFollowingRedirects(
+      request,
+      spare,
+      fresh.authorizationHeader,
+      authorizer.dpopSignerFor(provider, fresh),
+    );
+    if (retry.carried)
+      await throwOnInsufficientScope(retry.response, fresh.authorizationHeader, provider, url);
+    return retry.response;
   };
+}
+
+/** RFC 6750 §3.1 `insufficient_scope`: a typed error instead of the response; no refresh, no retry. */
+async function throwOnInsufficientScope(
+  response: Response,
+  authorizationHeader: string,
+  provider: string,
+  url: URL,
+): Promise<void> {
+  const error = insufficientScopeOf(
+    response.status,
+    response.headers.get('www-authenticate'),
+    authorizationHeader,
+    provider,
+    url.origin,
+  );
+  if (error === undefined) return;
+  await discardBody(response);
+  throw error;
 }

@@ -15,6 +15,7 @@ import {
   REDIRECT_STATUSES,
 } from './redirect-rules.js';
 import type { TokenRequestAuthorizer } from './token-request-authorizer.js';
+import type { DpopRequestSigner } from './sender-constraints.js';
 
 /** follow-redirects' default, which axios' http adapter uses when `maxRedirects` is not set. */
 const DEFAULT_MAX_REDIRECTS = 21;
@@ -87,6 +88,7 @@ async function send(
   const info = provider === undefined ? undefined : await authorizer.tokenFor(provider, url);
   if (provider === undefined || info === undefined || url === undefined) {
     if (ours) headers.delete('Authorization');
+    if (ours) headers.delete('DPoP');
     state.header = undefined;
     return inner(config);
   }
@@ -94,7 +96,7 @@ async function send(
   state.token = info.token;
   state.header = info.authorizationHeader;
   headers.set('Authorization', state.header);
-  return follow(inner, config, url, provider, state, authorizer);
+  return follow(inner, config, url, provider, state, authorizer, authorizer.dpopSignerFor(provider, info));
 }
 
 async function follow(
@@ -104,6 +106,7 @@ async function follow(
   provider: string,
   state: TokenAdapterState,
   authorizer: TokenRequestAuthorizer,
+  dpop: DpopRequestSigner | undefined,
 ): Promise<AxiosResponse> {
   const limit = config.maxRedirects ?? DEFAULT_MAX_REDIRECTS;
   // `timeout` bounds the whole chain, as it does when follow-redirects follows it.
@@ -116,11 +119,13 @@ async function follow(
     baseURL: undefined,
     maxRedirects: 0,
     headers: copyHeaders(config.headers),
+    // RFC 8705 §3: a certificate-bound token is sent over a connection with the client certificate.
+    httpsAgent: authorizer.mtlsAgentFor(provider) ?? config.httpsAgent,
     // axios' fetch adapter (1.7+) follows redirects inside fetch unless told not to.
     fetchOptions: { ...(config.fetchOptions as object | undefined), redirect: 'manual' },
   } as InternalAxiosRequestConfig;
   for (let redirects = 0; ; redirects++) {
-    const settled = await settle(inner(hop));
+    const settled = await sendHop(inner, hop, url, carries ? dpop : undefined);
     const response = settled.ok
       ? settled.response
       : isAxiosError(settled.error)
@@ -147,8 +152,44 @@ async function follow(
     if (carries && !authorizer.mayFollowRedirect(provider, next)) {
       hop.headers.delete('Authorization');
       carries = false;
+      // The client certificate goes where the token goes, and no further.
+      hop.httpsAgent = config.httpsAgent;
     }
     url = next;
+  }
+}
+
+/**
+ * Sends one hop. With DPoP, a new proof for this hop's method and URL (RFC 9449 §4.2); a 401
+ * `use_dpop_nonce` is sent once more with the nonce the API gave (§9), unless the body was a stream.
+ */
+async function sendHop(
+  inner: AxiosAdapter,
+  hop: InternalAxiosRequestConfig,
+  url: URL,
+  dpop: DpopRequestSigner | undefined,
+): Promise<Settled> {
+  if (dpop === undefined) {
+    hop.headers.delete('DPoP');
+    return settle(inner(hop));
+  }
+  for (let attempt = 0; ; attempt++) {
+    hop.headers.set('DPoP', await dpop.proof(hop.method ?? 'get', url));
+    const settled = await settle(inner(hop));
+    const response = settled.ok
+      ? settled.response
+      : isAxiosError(settled.error)
+        ? settled.error.response
+        : undefined;
+    if (response === undefined) return settled;
+    const retry = dpop.askedForNonce(
+      url,
+      response.status,
+      headerOf(response, 'dpop-nonce') ?? null,
+      headerOf(response, 'www-authenticate') ?? null,
+    );
+    if (!retry || attempt > 0 || isStream(hop.data)) return settled;
+    discard(response);
   }
 }
 

@@ -5,6 +5,8 @@ import { isAxiosError, type AxiosInstance, type InternalAxiosRequestConfig } fro
 import { currentTokenProvider } from './token-context.js';
 import { createTokenAdapter, isStream, tokenAdapterStateOf } from './token-http.adapter.js';
 import { TokenRequestAuthorizer } from './token-request-authorizer.js';
+import { requestUrlOf } from './axios-request-url.js';
+import { insufficientScopeOf, isNonceChallenge } from './token-challenge.js';
 import './axios-augmentation.js';
 
 export { requestUrlOf } from './axios-request-url.js';
@@ -25,7 +27,8 @@ type InstrumentedAxios = AxiosInstance & { [INSTALLED_BY]?: TokenHttpInterceptor
  *   option, else `@UseToken()`) if the final URL's origin is allowed, never over a header the caller
  *   set, and follows redirects itself, checking each hop's origin (see `createTokenAdapter`);
  * - response: on a 401 to a request whose final hop carried our token, evicts that token (if still
- *   cached), gets a fresh one and retries the request once.
+ *   cached), gets a fresh one and retries the request once; a 401 or 403 whose `WWW-Authenticate`
+ *   says `insufficient_scope` becomes a `TokenInsufficientScopeError`, with no refresh and no retry.
  *
  * @publicApi
  */
@@ -97,18 +100,25 @@ export class TokenHttpInterceptor implements OnModuleInit, OnApplicationShutdown
   }
 
   private async onResponseError(instance: AxiosInstance, error: unknown): Promise<unknown> {
-    if (!isAxiosError(error) || error.response?.status !== 401 || error.config === undefined) throw error;
+    const status = isAxiosError(error) ? error.response?.status : undefined;
+    if (!isAxiosError(error) || (status !== 401 && status !== 403) || error.config === undefined) throw error;
     const config = error.config;
     const state = tokenAdapterStateOf(config.adapter);
     if (
       state?.provider === undefined ||
       state.token === undefined ||
-      state.retried ||
+      state.header === undefined ||
       state.answeredWithToken !== true ||
       config.headers.get('Authorization') !== state.header
     ) {
       throw error;
     }
+    // RFC 6750 §3.1: a token of the same scope will not do; neither a refresh nor a retry helps.
+    const origin = requestUrlOf(config)?.origin ?? 'unknown';
+    const wwwAuthenticate = error.response?.headers['www-authenticate'] as string | string[] | undefined;
+    const scopeError = insufficientScopeOf(status!, wwwAuthenticate, state.header, state.provider, origin);
+    if (scopeError) throw scopeError;
+    if (status !== 401 || state.retried || isNonceChallenge(wwwAuthenticate, state.header)) throw error;
     if (isStream(config.data)) throw error; // a streamed body is gone; it cannot be sent again
 
     const info = await this.authorizer.renewAfterUnauthorized(state.provider, state.token);

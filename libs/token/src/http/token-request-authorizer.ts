@@ -4,6 +4,7 @@ import type { TokenInfo } from '../token-info.js';
 import { TokenService } from '../token.service.js';
 import type { ProviderOptions } from '../config/provider-options.schema.js';
 import { checkTokenOrigin, type OriginVerdict } from './origin-policy.js';
+import { dpopRequestSigner, senderConstraintOf, type DpopRequestSigner } from './sender-constraints.js';
 
 /** Distinct (provider, origin) warnings remembered; past this, warnings are no longer de-duplicated. */
 const MAX_REMEMBERED_WARNINGS = 1_000;
@@ -31,6 +32,16 @@ export class TokenRequestAuthorizer {
     if (options.baseUrls === undefined || options.baseUrls.length === 0) this.warnUnbound(provider);
     if (!this.allows(provider, options, url, '')) return undefined;
     return this.tokenService.getToken(provider);
+  }
+
+  /** The client certificate's agent for requests carrying the provider's (certificate-bound) tokens. */
+  mtlsAgentFor(provider: string): import('node:https').Agent | undefined {
+    return senderConstraintOf(this.tokenService, provider)?.mtlsAgent;
+  }
+
+  /** The DPoP signer for requests carrying `info`, when the provider's tokens are DPoP-bound. */
+  dpopSignerFor(provider: string, info: TokenInfo): DpopRequestSigner | undefined {
+    return dpopRequestSigner(senderConstraintOf(this.tokenService, provider), info);
   }
 
   /**

@@ -6,7 +6,12 @@ import {
 } from './oauth2-client-assertion.js';
 
 /** How the client proves who it is to the token endpoint. */
-export type OAuth2ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt';
+export type OAuth2ClientAuthMethod =
+  | 'client_secret_basic'
+  | 'client_secret_post'
+  | 'private_key_jwt'
+  | 'tls_client_auth'
+  | 'self_signed_tls_client_auth';
 
 export interface OAuth2ClientCredentials {
   clientId: string;
@@ -89,6 +94,10 @@ export class OAuth2ClientAuthenticator {
           params: { client_id: clientId, client_secret: clientSecret },
           secrets: this.staticSecrets,
         };
+      case 'tls_client_auth':
+      case 'self_signed_tls_client_auth':
+        // RFC 8705 §2: the TLS handshake's certificate authenticates; the body names the client.
+        return { headers: {}, params: { client_id: clientId }, secrets: [] };
       case 'private_key_jwt': {
         const assertion = await this.#signer!.sign();
         return {

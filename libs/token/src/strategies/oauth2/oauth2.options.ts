@@ -4,6 +4,10 @@ import { nonEmptyString, providerOptionsSchema } from '../../config/provider-opt
 import { CLIENT_ASSERTION_ALGORITHMS } from './oauth2-client-assertion.js';
 import { privateKeyProblem } from '../private-key.check.js';
 import { headerSafeProblem, scopeProblem, tenantProblem } from '../../token-request-parameters.js';
+import { oauth2DiscoverySchema } from './oauth2-discovery.js';
+import { dpopSchema } from '../../dpop/dpop.options.js';
+import { MTLS_CLIENT_AUTH_METHODS, mtlsSchema } from './oauth2-mtls.js';
+import { oauth2GrantSchemas, oauth2GrantProblems } from './oauth2-grants.options.js';
 
 /** RFC 7230 token: what an `Authorization` scheme may look like. */
 const AUTH_SCHEME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
@@ -42,7 +46,19 @@ export const oauth2ProviderSchema = providerOptionsSchema
      * The token endpoint. `https`, unless loopback or `allowInsecureHttp: true`. May hold a
      * `{tenant}` placeholder, filled from `tenant` or per call (`getToken(name, { tenant })`).
      */
-    tokenUrl: z.url({ error: 'must be an absolute URL' }),
+    tokenUrl: z.url({ error: 'must be an absolute URL' }).optional(),
+    /**
+     * Instead of `tokenUrl`: the issuer whose metadata (RFC 8414 / OpenID Connect Discovery) names
+     * the token endpoint, the auth methods and DPoP algorithms it supports, and its mTLS aliases.
+     */
+    issuer: z.url({ error: 'must be an absolute URL' }).optional(),
+    /** Metadata caching and start-up behaviour for `issuer`. */
+    discovery: oauth2DiscoverySchema.optional(),
+    /** Sender-constrained tokens (RFC 9449 DPoP): `true`, or `{ privateKey, algorithm }`. */
+    dpop: dpopSchema.optional(),
+    /** Client certificate (RFC 8705): mTLS client authentication and certificate-bound tokens. */
+    mtls: mtlsSchema.optional(),
+    ...oauth2GrantSchemas,
     /** Fills `{tenant}` in `tokenUrl` when a call names none. */
     tenant: nonEmptyString().optional(),
     clientId: nonEmptyString(),
@@ -50,9 +66,20 @@ export const oauth2ProviderSchema = providerOptionsSchema
     clientSecret: nonEmptyString().optional(),
     /** Default `client_secret_basic`. */
     clientAuth: z
-      .enum(['client_secret_basic', 'client_secret_post', 'private_key_jwt'], {
-        error: 'must be one of client_secret_basic, client_secret_post, private_key_jwt',
-      })
+      .enum(
+        [
+          'client_secret_basic',
+          'client_secret_post',
+          'private_key_jwt',
+          'tls_client_auth',
+          'self_signed_tls_client_auth',
+        ],
+        {
+          error:
+            'must be one of client_secret_basic, client_secret_post, private_key_jwt, tls_client_auth, ' +
+            'self_signed_tls_client_auth',
+        },
+      )
       .optional(),
     /** For `private_key_jwt`: PEM (PKCS#8, `-----BEGIN PRIVATE KEY-----`) or private JWK. */
     privateKey: z
@@ -93,8 +120,22 @@ export const oauth2ProviderSchema = providerOptionsSchema
   })
   .strict()
   .superRefine((value, ctx) => {
-    const problem = tokenUrlProblem(value.tokenUrl, value.allowInsecureHttp);
-    if (problem) ctx.addIssue({ code: 'custom', path: ['tokenUrl'], message: problem });
+    if ((value.tokenUrl === undefined) === (value.issuer === undefined)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['tokenUrl'],
+        message: 'exactly one of "tokenUrl" and "issuer" is required',
+      });
+    }
+    for (const field of ['tokenUrl', 'issuer'] as const) {
+      const url = value[field];
+      const problem = url === undefined ? undefined : tokenUrlProblem(url, value.allowInsecureHttp);
+      if (problem) ctx.addIssue({ code: 'custom', path: [field], message: problem });
+    }
+    if (value.discovery !== undefined && value.issuer === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['discovery'], message: 'needs "issuer"' });
+    }
+    for (const [path, message] of oauth2GrantProblems(value)) ctx.addIssue({ code: 'custom', path, message });
     // The same rules as per-call values: a tenant is one path segment, nothing can split a line.
     const valueChecks = [
       ['tenant', tenantProblem],
@@ -115,6 +156,9 @@ export const oauth2ProviderSchema = providerOptionsSchema
         const keyProblem = privateKeyProblem(value.privateKey, value.signingAlgorithm ?? 'RS256');
         if (keyProblem) ctx.addIssue({ code: 'custom', path: ['privateKey'], message: keyProblem });
       }
+    } else if ((MTLS_CLIENT_AUTH_METHODS as readonly string[]).includes(clientAuth)) {
+      if (!value.mtls)
+        ctx.addIssue({ code: 'custom', path: ['mtls'], message: `is required for ${clientAuth}` });
     } else if (!value.clientSecret) {
       ctx.addIssue({ code: 'custom', path: ['clientSecret'], message: `is required for ${clientAuth}` });
     }

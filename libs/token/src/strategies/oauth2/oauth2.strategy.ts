@@ -15,6 +15,33 @@ import { normalizeScopes, oauth2CacheKey } from './oauth2-cache-key.js';
 import { OAuth2ClientAuthenticator } from './oauth2-client-auth.js';
 import { parseOrThrow } from '../../config/validation.js';
 import { oauth2ProviderSchema, type OAuth2ProviderConfig } from './oauth2.options.js';
+import { OAuth2Discovery, selectClientAuth, type AuthorizationServerMetadata } from './oauth2-discovery.js';
+import { DpopProofSigner } from '../../dpop/dpop-proof.js';
+import { checkDpopAlgorithm, tokenEndpointWantsNonce } from '../../dpop/dpop-token-request.js';
+import type { SenderConstraint } from '../../http/sender-constraints.js';
+import { MtlsClient } from './oauth2-mtls.js';
+import { createHash } from 'node:crypto';
+import { JwtBearerGrant, type GrantParameters } from './oauth2-jwt-bearer.js';
+import {
+  checkIssuedTokenType,
+  TokenExchangeGrant,
+  type ProviderTokenLookup,
+} from './oauth2-token-exchange.js';
+import { grantKeyParts } from './oauth2-grant-key.js';
+
+/** What the token module gives a strategy besides its config. */
+export interface OAuth2StrategyContext {
+  /** Another provider's token, for `tokenExchange` sources `{ provider }`. */
+  tokenOf?: ProviderTokenLookup;
+  /** Shared metadata cache (variants of one provider share their parent's). */
+  discovery?: OAuth2Discovery;
+  /** Per-call subject token (token exchange). */
+  subjectToken?: string;
+  /** The DPoP key (variants share their parent's). */
+  dpop?: DpopProofSigner;
+  /** The client certificate (variants share their parent's). */
+  mtls?: MtlsClient;
+}
 
 type ParsedOAuth2Config = z.output<typeof oauth2ProviderSchema>;
 
@@ -25,6 +52,9 @@ type ParsedOAuth2Config = z.output<typeof oauth2ProviderSchema>;
  * (RFC 6749 §6) and falls back to client credentials if the server refuses it. Responses are read
  * per §5.1/§5.2 into a {@link TokenInfo} or a typed error (`TokenEndpointError`,
  * `TokenResponseError`, `TokenRequestError`) whose message never holds a secret or a token.
+ * Options add the JWT-bearer (`jwtBearer`, RFC 7523) or token-exchange (`tokenExchange`, RFC 8693)
+ * grant instead of client credentials, discovery (`issuer`, RFC 8414), DPoP (`dpop`, RFC 9449) and
+ * mTLS client authentication / certificate-bound tokens (`mtls`, RFC 8705).
  *
  * @publicApi
  */
@@ -37,20 +67,74 @@ export class OAuth2Strategy implements TokenStrategy {
   /** `tokenUrl` with its `{tenant}` placeholder filled; undefined while a tenant is missing. */
   readonly #tokenUrl: string | undefined;
   readonly #authenticator: OAuth2ClientAuthenticator;
+  readonly #context: OAuth2StrategyContext;
+  /** With `issuer`: the metadata cache, and the endpoint and authenticator made from its last answer. */
+  readonly #discovery?: OAuth2Discovery;
+  #discovered?: { metadata: AuthorizationServerMetadata; authenticator: OAuth2ClientAuthenticator };
+  readonly #jwtBearer?: JwtBearerGrant;
+  readonly #dpop?: DpopProofSigner;
+  readonly #mtls?: MtlsClient;
+  readonly #tokenExchange?: TokenExchangeGrant;
   #refreshToken?: string;
   /** Tail of the queue of `generate()` calls: a refresh token must never be spent twice. */
   #queue: Promise<void> = Promise.resolve();
 
-  constructor(config: Omit<OAuth2ProviderConfig, 'type'>, clock: Clock = systemClock) {
+  constructor(
+    config: Omit<OAuth2ProviderConfig, 'type'>,
+    clock: Clock = systemClock,
+    context: OAuth2StrategyContext = {},
+  ) {
     // The same checks as a module provider's config (https token URL, the credential the auth
     // method needs, a well-formed private key, no reserved extra parameter).
     const parsed = parseOrThrow(oauth2ProviderSchema, { ...config, type: 'oauth2' }, 'oauth2 strategy');
     this.#config = parsed;
     this.#clock = clock;
-    this.#tokenUrl = fillTenant(parsed.tokenUrl, parsed.tenant);
-    const endpoint = this.#tokenUrl ?? parsed.tokenUrl;
+    this.#context = context;
+    // With `issuer`, the key names the issuer: it is known before the metadata is.
+    const configuredUrl = parsed.tokenUrl ?? parsed.issuer!;
+    this.#tokenUrl = parsed.issuer === undefined ? fillTenant(configuredUrl, parsed.tenant) : configuredUrl;
+    const endpoint = this.#tokenUrl ?? configuredUrl;
     this.#authenticator = new OAuth2ClientAuthenticator(parsed, endpoint, clock);
-    this.cacheKey = oauth2CacheKey({ ...parsed, tokenUrl: endpoint });
+    if (parsed.issuer !== undefined) {
+      this.#discovery =
+        context.discovery ??
+        new OAuth2Discovery(parsed.issuer, parsed.discovery, parsed.allowInsecureHttp, clock);
+    }
+    if (parsed.mtls) this.#mtls = context.mtls ?? new MtlsClient(parsed.mtls);
+    if (parsed.dpop) this.#dpop = context.dpop ?? new DpopProofSigner(parsed.dpop, clock);
+    if (parsed.jwtBearer) this.#jwtBearer = new JwtBearerGrant(parsed.jwtBearer, parsed.clientId, clock);
+    if (parsed.tokenExchange) {
+      this.#tokenExchange = new TokenExchangeGrant(
+        parsed.tokenExchange,
+        context.subjectToken,
+        context.tokenOf,
+      );
+    }
+    this.cacheKey = oauth2CacheKey({
+      ...parsed,
+      tokenUrl: endpoint,
+      extraParams: {
+        ...parsed.extraParams,
+        ...grantKeyParts(parsed, context.subjectToken),
+        // DPoP tokens are bound to the key: a replica with another key cannot use them.
+        ...(this.#dpop ? { ' dpop': this.#dpop.thumbprint } : {}),
+        // Certificate-bound tokens (RFC 8705 §3) go with the certificate.
+        ...(parsed.mtls
+          ? { ' mtls': createHash('sha256').update(parsed.mtls.certificate).digest('base64url') }
+          : {}),
+      },
+    });
+  }
+
+  /** How this provider's tokens are bound to the client; the HTTP integration signs with it. */
+  get senderConstraint(): SenderConstraint | undefined {
+    if (this.#dpop === undefined && this.#mtls?.boundTokens !== true) return undefined;
+    return { dpop: this.#dpop, mtlsAgent: this.#mtls?.boundTokens ? this.#mtls.agent : undefined };
+  }
+
+  /** With `issuer`: the metadata cache (start-up warms it; a variant shares it). */
+  get discovery(): OAuth2Discovery | undefined {
+    return this.#discovery;
   }
 
   /**
@@ -58,6 +142,13 @@ export class OAuth2Strategy implements TokenStrategy {
    * own cache key and refresh token. Per-call values replace the configured ones.
    */
   withParameters(parameters: TokenRequestParameters): OAuth2Strategy {
+    if (parameters.subjectToken !== undefined && this.#tokenExchange === undefined) {
+      throw new InvalidTokenOptionsError(
+        'per-call "subjectToken" needs a provider with "tokenExchange"',
+        undefined,
+        'subjectToken',
+      );
+    }
     const scopes = normalizeScopes(parameters.scope);
     const resources = parameters.resource === undefined ? undefined : [parameters.resource].flat();
     return new OAuth2Strategy(
@@ -69,6 +160,13 @@ export class OAuth2Strategy implements TokenStrategy {
         tenant: parameters.tenant ?? this.#config.tenant,
       },
       this.#clock,
+      {
+        ...this.#context,
+        discovery: this.#discovery,
+        dpop: this.#dpop,
+        mtls: this.#mtls,
+        subjectToken: parameters.subjectToken ?? this.#context.subjectToken,
+      },
     );
   }
 
@@ -107,12 +205,44 @@ export class OAuth2Strategy implements TokenStrategy {
     return info;
   }
 
-  #clientCredentialsGrant(): Promise<TokenInfo> {
-    const params = new URLSearchParams({ grant_type: 'client_credentials' });
+  async #clientCredentialsGrant(): Promise<TokenInfo> {
+    const { params, secrets } = await this.#grantParameters();
     this.#appendScopeAndResource(params);
     if (this.#config.audience) params.set('audience', this.#config.audience);
     for (const [name, value] of Object.entries(this.#config.extraParams ?? {})) params.set(name, value);
-    return this.#request(params, []);
+    const info = await this.#request(params, secrets);
+    if (this.#tokenExchange) checkIssuedTokenType(info);
+    return info;
+  }
+
+  /** The grant this provider uses: client credentials, JWT bearer (RFC 7523) or token exchange (RFC 8693). */
+  async #grantParameters(): Promise<GrantParameters> {
+    if (this.#jwtBearer) {
+      const { url } = await this.#endpoint();
+      return this.#jwtBearer.parameters(this.#config.issuer ?? url);
+    }
+    if (this.#tokenExchange) return this.#tokenExchange.parameters();
+    return { params: new URLSearchParams({ grant_type: 'client_credentials' }), secrets: [] };
+  }
+
+  /** The token endpoint and the authenticator for it: configured, or from the issuer's metadata. */
+  async #endpoint(): Promise<{ url: string; authenticator: OAuth2ClientAuthenticator }> {
+    if (this.#discovery === undefined) return { url: this.#tokenUrl!, authenticator: this.#authenticator };
+    const metadata = await this.#discovery.metadata();
+    if (this.#discovered?.metadata !== metadata) {
+      const clientAuth = selectClientAuth(this.#config, metadata);
+      this.#discovered = {
+        metadata,
+        authenticator: new OAuth2ClientAuthenticator(
+          { ...this.#config, clientAuth },
+          metadata.token_endpoint,
+          this.#clock,
+        ),
+      };
+    }
+    // RFC 8705 §5: with a client certificate, the issuer's mTLS alias when it has one.
+    const alias = this.#mtls ? metadata.mtls_endpoint_aliases?.token_endpoint : undefined;
+    return { url: alias ?? metadata.token_endpoint, authenticator: this.#discovered.authenticator };
   }
 
   #refreshParams(refreshToken: string): URLSearchParams {
@@ -128,22 +258,40 @@ export class OAuth2Strategy implements TokenStrategy {
   }
 
   async #request(params: URLSearchParams, requestSecrets: string[]): Promise<TokenInfo> {
-    const auth = await this.#authenticator.authenticate();
-    for (const [name, value] of Object.entries(auth.params)) params.set(name, value);
-    const redact = createRedactor([...auth.secrets, ...requestSecrets]);
-    const response = await postTokenRequest({
-      url: this.#tokenUrl!,
-      form: params,
-      headers: auth.headers,
-      timeoutMs: this.#config.timeoutMs ?? TOKEN_DEFAULTS.requestTimeoutMs,
-      maxResponseBytes: this.#config.maxResponseBytes ?? TOKEN_DEFAULTS.maxResponseBytes,
-    });
+    const { url, authenticator } = await this.#endpoint();
+    const dpop = this.#dpop;
+    if (dpop) checkDpopAlgorithm(dpop, this.#discovered?.metadata);
+    // Authenticated anew per attempt: a client assertion's jti may be used once.
+    const send = async () => {
+      const auth = await authenticator.authenticate();
+      const form = new URLSearchParams(params);
+      for (const [name, value] of Object.entries(auth.params)) form.set(name, value);
+      const headers = dpop ? { ...auth.headers, dpop: await dpop.proof('POST', new URL(url)) } : auth.headers;
+      const redact = createRedactor([...auth.secrets, ...requestSecrets]);
+      const request = {
+        url,
+        form,
+        headers,
+        timeoutMs: this.#config.timeoutMs ?? TOKEN_DEFAULTS.requestTimeoutMs,
+        maxResponseBytes: this.#config.maxResponseBytes ?? TOKEN_DEFAULTS.maxResponseBytes,
+      };
+      const response = await (this.#mtls ? this.#mtls.post(request) : postTokenRequest(request));
+      return { response, redact };
+    };
+    let { response, redact } = await send();
+    // RFC 9449 §8: a 400 use_dpop_nonce is answered once, with the nonce it carried.
+    if (dpop && tokenEndpointWantsNonce(dpop, url, response)) {
+      ({ response, redact } = await send());
+      tokenEndpointWantsNonce(dpop, url, response);
+    }
     return parseTokenEndpointResponse(response, {
       receivedAt: this.#clock.now(),
       defaultExpiresInSeconds:
         this.#config.defaultExpiresInSeconds ?? TOKEN_DEFAULTS.defaultExpiresInMs / 1000,
       redact,
-      allowedTokenTypes: this.#config.allowedTokenTypes,
+      allowedTokenTypes: dpop
+        ? [...(this.#config.allowedTokenTypes ?? []), 'DPoP']
+        : this.#config.allowedTokenTypes,
     });
   }
 

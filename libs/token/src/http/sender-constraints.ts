@@ -1,0 +1,67 @@
+import type { Agent } from 'node:https';
+import type { DpopProofSigner } from '../dpop/dpop-proof.js';
+import type { TokenInfo } from '../token-info.js';
+import { tokenChallengeOf } from './www-authenticate.js';
+
+/** How a provider's tokens are bound to this client (RFC 9449 DPoP). */
+export interface SenderConstraint {
+  readonly dpop?: DpopProofSigner;
+  /** RFC 8705 §3: the client certificate's agent, for requests carrying certificate-bound tokens. */
+  readonly mtlsAgent?: Agent;
+}
+
+/** A strategy whose tokens are sender-constrained says how through this property. */
+interface SenderConstrained {
+  readonly senderConstraint?: SenderConstraint;
+}
+
+/**
+ * Per `TokenService` (weakly held) and provider name: the constraint its strategy declared at
+ * registration. The HTTP integration reads it per request; `getToken` never does.
+ */
+const registry = new WeakMap<object, Map<string, SenderConstraint>>();
+
+/** Called by `TokenService.register`/`unregister`. */
+export function noteSenderConstraint(owner: object, name: string, strategy: unknown): void {
+  const constraint = (strategy as SenderConstrained | undefined)?.senderConstraint;
+  let byName = registry.get(owner);
+  if (constraint === undefined) {
+    byName?.delete(name);
+    return;
+  }
+  if (byName === undefined) registry.set(owner, (byName = new Map()));
+  byName.set(name, constraint);
+}
+
+export function senderConstraintOf(owner: object, name: string): SenderConstraint | undefined {
+  return registry.get(owner)?.get(name);
+}
+
+/** Signs the DPoP proofs of one request that carries a `DPoP` token, hop by hop. */
+export interface DpopRequestSigner {
+  /** The `DPoP` header for a hop. */
+  proof(method: string, url: URL): Promise<string>;
+  /**
+   * Keeps the `DPoP-Nonce` an answer carried; true when the answer is a 401 with
+   * `DPoP error="use_dpop_nonce"` and a nonce (RFC 9449 §9): worth one retry with a new proof.
+   */
+  askedForNonce(url: URL, status: number, nonce: string | null, wwwAuthenticate: string | null): boolean;
+}
+
+/** For a token of type `DPoP` and a provider that has a DPoP key; else `undefined`. */
+export function dpopRequestSigner(
+  constraint: SenderConstraint | undefined,
+  info: TokenInfo,
+): DpopRequestSigner | undefined {
+  const signer = constraint?.dpop;
+  if (signer === undefined || info.tokenType !== 'DPoP') return undefined;
+  return {
+    proof: (method, url) => signer.proof(method, url, info.token),
+    askedForNonce: (url, status, nonce, wwwAuthenticate) => {
+      const kept = signer.nonces.set(url.origin, nonce);
+      return (
+        kept && status === 401 && tokenChallengeOf(wwwAuthenticate, 'DPoP')?.params.error === 'use_dpop_nonce'
+      );
+    },
+  };
+}

@@ -1,0 +1,219 @@
+/**
+ * mTLS client authentication and certificate-bound tokens (RFC 8705) against oidc-provider behind
+ * a loopback TLS listener that asks for client certificates; certificates made with `openssl`.
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { HttpModule, HttpService } from '@nestjs/axios';
+import { Test, type TestingModule } from '@nestjs/testing';
+import { createHash, X509Certificate } from 'node:crypto';
+import { createServer, type Server } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+import { exportJWK, importX509 } from 'jose';
+import { TokenModule, TokenService } from '../libs/token/src/index.js';
+import { OAuth2Strategy } from '../libs/token/src/strategies/oauth2/oauth2.strategy.js';
+import { InvalidTokenOptionsError, TokenEndpointError } from '../libs/token/src/token.errors.js';
+import { startOidcServer, type OidcServer } from './support/oidc-provider-server.js';
+import { makeTestCertificates, type TestCertificates } from './support/test-certificates.js';
+import { rejection } from './support/rejection.js';
+
+describe('mTLS (RFC 8705) vs oidc-provider', () => {
+  let certs: TestCertificates;
+  let issuer: OidcServer;
+  let api: Server;
+  let apiOrigin: string;
+  const apiSeen: { bound: boolean; presented: boolean; status: number }[] = [];
+
+  // oidc-provider clones client metadata with `structuredClone`, which under Jest is Node's and
+  // makes objects of the outer realm; its own `constructor === Object` check of `jwks.keys` then
+  // fails. JSON-shaped data only is cloned here, so a same-realm clone is equivalent.
+  const nativeClone = globalThis.structuredClone;
+  beforeAll(() => {
+    globalThis.structuredClone = (<T>(value: T): T =>
+      JSON.parse(JSON.stringify(value)) as T) as typeof structuredClone;
+  });
+  afterAll(() => {
+    globalThis.structuredClone = nativeClone;
+  });
+
+  beforeAll(async () => {
+    certs = makeTestCertificates();
+    const jwk = await exportJWK(await importX509(certs.client.cert, 'ES256', { extractable: true }));
+    const der = new X509Certificate(certs.client.cert).raw.toString('base64');
+    issuer = await startOidcServer({
+      tls: { ...certs.server, ca: certs.ca },
+      clients: [
+        {
+          client_id: 'shop-pki',
+          token_endpoint_auth_method: 'tls_client_auth',
+          tls_client_certificate_bound_access_tokens: true,
+          tls_client_auth_subject_dn: certs.client.subject,
+          grant_types: ['client_credentials'],
+          redirect_uris: [],
+          response_types: [],
+        },
+        {
+          client_id: 'shop-self-signed',
+          token_endpoint_auth_method: 'self_signed_tls_client_auth',
+          tls_client_certificate_bound_access_tokens: true,
+          jwks: { keys: [{ ...jwk, x5c: [der] }] },
+          grant_types: ['client_credentials'],
+          redirect_uris: [],
+          response_types: [],
+        },
+      ],
+    });
+    // The API checks the token's x5t#S256 against the certificate of the connection it came on.
+    api = createServer(
+      { ...certs.server, ca: certs.ca, requestCert: true, rejectUnauthorized: false },
+      (request, response) => {
+        void (async () => {
+          const token = (request.headers.authorization ?? '').replace(/^Bearer /, '');
+          const found = await issuer.provider.ClientCredentials.find(token);
+          const raw = (request.socket as TLSSocket).getPeerCertificate()?.raw;
+          const presented = raw ? createHash('sha256').update(raw).digest('base64url') : undefined;
+          const bound = found?.['x5t#S256'] !== undefined;
+          const status = found && bound && found['x5t#S256'] === presented ? 200 : 401;
+          apiSeen.push({ bound, presented: presented !== undefined, status });
+          response.writeHead(
+            status,
+            status === 401 ? { 'www-authenticate': 'Bearer error="invalid_token"' } : {},
+          );
+          response.end();
+        })();
+      },
+    );
+    await new Promise<void>((resolve) => api.listen(0, '127.0.0.1', resolve));
+    apiOrigin = `https://127.0.0.1:${(api.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    api?.closeAllConnections();
+    await new Promise((resolve) => api?.close(resolve));
+    await issuer?.close();
+  });
+
+  const mtls = () => ({ certificate: certs.client.cert, privateKey: certs.client.key, ca: certs.ca });
+
+  it.each(['tls_client_auth', 'self_signed_tls_client_auth'] as const)(
+    "%s through the issuer's mtls_endpoint_aliases; a certificate-bound token",
+    async (clientAuth) => {
+      const clientId = clientAuth === 'tls_client_auth' ? 'shop-pki' : 'shop-self-signed';
+      const calls = issuer.tokenCalls.length;
+      const info = await new OAuth2Strategy({
+        issuer: issuer.issuer,
+        clientId,
+        clientAuth,
+        mtls: mtls(),
+      }).generate();
+      const stored = await issuer.provider.ClientCredentials.find(info.token);
+      expect(stored?.clientId).toBe(clientId);
+      const thumbprint = createHash('sha256')
+        .update(new X509Certificate(certs.client.cert).raw)
+        .digest('base64url');
+      expect(stored?.['x5t#S256']).toBe(thumbprint);
+      expect(issuer.tokenCalls.slice(calls)).toEqual([
+        { grantType: 'client_credentials', status: 200, dpop: false },
+      ]);
+    },
+  );
+
+  it('the axios integration sends requests with the bound token over the same certificate; 100 callers → one token', async () => {
+    const app: TestingModule = await Test.createTestingModule({
+      imports: [
+        HttpModule,
+        TokenModule.forRoot({
+          refresh: { enabled: false },
+          providers: {
+            orders: {
+              type: 'oauth2',
+              issuer: issuer.issuer,
+              clientId: 'shop-pki',
+              clientAuth: 'tls_client_auth',
+              mtls: mtls(),
+              baseUrls: [apiOrigin],
+            },
+          },
+        }),
+      ],
+    }).compile();
+    await app.init();
+    try {
+      const http = app.get(HttpService);
+      const calls = issuer.tokenCalls.length;
+      apiSeen.length = 0;
+      const statuses = await Promise.all(
+        Array.from(
+          { length: 100 },
+          async () => (await http.axiosRef.get(`${apiOrigin}/orders`, { token: 'orders' })).status,
+        ),
+      );
+      expect(new Set(statuses)).toEqual(new Set([200]));
+      expect(issuer.tokenCalls.length - calls).toBe(1);
+      expect(apiSeen.every((seen) => seen.bound && seen.presented)).toBe(true);
+      // Without the certificate, the same token is refused: it is bound.
+      const { token } = await app.get(TokenService).getToken('orders');
+      const plain = await fetch(`${apiOrigin}/orders`, {
+        headers: { authorization: `Bearer ${token}` },
+      }).catch(() => undefined);
+      expect(plain?.status ?? 'refused').not.toBe(200);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('self_signed_tls_client_auth with a certificate the client did not register → invalid_client (RFC 8705 §2.2)', async () => {
+    const strategy = new OAuth2Strategy({
+      issuer: issuer.issuer,
+      clientId: 'shop-self-signed',
+      clientAuth: 'self_signed_tls_client_auth',
+      mtls: { certificate: certs.stranger.cert, privateKey: certs.stranger.key, ca: certs.ca },
+    });
+    await expect(rejection(strategy.generate())).resolves.toMatchObject({
+      status: 401,
+      error: 'invalid_client',
+    });
+  });
+
+  it.each([
+    ['a certificate whose subject does not match', 'stranger'],
+    ['a certificate with the right subject that the trusted CA did not sign', 'rogue'],
+  ] as const)('tls_client_auth with %s → invalid_client (RFC 8705 §2.1)', async (_label, which) => {
+    const strategy = new OAuth2Strategy({
+      issuer: issuer.issuer,
+      clientId: 'shop-pki',
+      clientAuth: 'tls_client_auth',
+      mtls: { certificate: certs[which].cert, privateKey: certs[which].key, ca: certs.ca },
+    });
+    const error = await rejection(strategy.generate());
+    expect(error).toBeInstanceOf(TokenEndpointError);
+    expect(error).toMatchObject({ status: 401, error: 'invalid_client' });
+  });
+
+  it('config: mtls required for the tls methods; a key that does not match the certificate stops construction', () => {
+    expect(
+      () =>
+        new OAuth2Strategy({ issuer: issuer.issuer, clientId: 'shop-pki', clientAuth: 'tls_client_auth' }),
+    ).toThrow('"mtls"');
+    const mismatched = () =>
+      new OAuth2Strategy({
+        issuer: issuer.issuer,
+        clientId: 'shop-pki',
+        clientAuth: 'tls_client_auth',
+        mtls: { certificate: certs.client.cert, privateKey: certs.stranger.key },
+      });
+    expect(mismatched).toThrow(InvalidTokenOptionsError);
+    // The PEM is never quoted (these keys are made per run, so the suite's static secret list cannot hold them).
+    const message = (() => {
+      try {
+        mismatched();
+      } catch (error) {
+        return String((error as Error).message);
+      }
+      return '';
+    })();
+    for (const pem of [certs.client.key, certs.stranger.key]) {
+      const body = pem.split('\n')[1];
+      expect(message).not.toContain(body);
+    }
+  });
+});
