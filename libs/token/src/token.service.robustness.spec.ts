@@ -32,7 +32,7 @@ describe('TokenService robustness', () => {
     // refresh running per provider): it starts once that one has ended.
     await flushPromises();
     expect(gates).toHaveLength(2);
-    gates.forEach((open) => open());
+    gates[1]();
     expect((await after).token).toBe('t2');
     expect(service.getTokenInfo('p')?.token).toBe('t2');
     // The evicted refresh is neither stored nor counted.
