@@ -181,7 +181,7 @@ export class TokenRefresher {
     entry.failures++;
     entry.consecutiveFailures++;
     entry.lastError = failure;
-    const retryInMs = nextAttemptDelayMs(entry.consecutiveFailures, this.deps.random, retryAfterMsOf(error));
+    const retryInMs = nextAttemptDelayMs(entry.consecutiveFailures, this.deps.random, requestedDelayMsOf(error));
     entry.nextAttemptAt = now + retryInMs;
     const serving = entry.info !== undefined && !entry.info.isExpiredAt(now);
     this.deps.logger.warn(
@@ -243,7 +243,7 @@ function withTimeout<T>(promise: Promise<T>, timeoutMs: number): Promise<T> {
 }
 
 /** The `Retry-After` a token endpoint sent with the failure, if any (carried on the error or its cause). */
-function retryAfterMsOf(error: unknown): number | undefined {
+function requestedDelayMsOf(error: unknown): number | undefined {
   for (let cause = error, depth = 0; cause instanceof Error && depth < 5; depth++) {
     const value = (cause as { retryAfterMs?: unknown }).retryAfterMs;
     if (typeof value === 'number' && Number.isFinite(value) && value >= 0) return value;

@@ -21,6 +21,8 @@ export interface TokenEndpointRawResponse {
   contentType: string;
   /** The body, decoded as UTF-8 (bad bytes replaced). */
   body: string;
+  /** The `Retry-After` header, when there is one. */
+  retryAfter?: string;
 }
 
 /**
@@ -71,7 +73,13 @@ export async function postTokenRequest(request: TokenEndpointRequest): Promise<T
     const body = await readCapped(response, request.maxResponseBytes, controller, tooLarge, (error) =>
       fail(`reading the response: ${networkReason(error)}`, socketError(error)),
     );
-    return { status: response.status, contentType: response.headers.get('content-type') ?? '', body };
+    const retryAfter = response.headers.get('retry-after') ?? undefined;
+    return {
+      status: response.status,
+      contentType: response.headers.get('content-type') ?? '',
+      body,
+      retryAfter,
+    };
   } finally {
     clearTimeout(timer);
   }
