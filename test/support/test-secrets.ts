@@ -25,4 +25,5 @@ export const TEST_SECRETS: readonly string[] = [
   'Oc-inspect-SECRET-canary-3d1f',
   'Rt-inspect-REFRESH-canary-8b6c',
   'Cfg-SECRET-canary-0b7e',
+  'Fi-fault-SECRET-canary-6a2d',
 ];
