@@ -181,7 +181,11 @@ export class TokenRefresher {
     entry.failures++;
     entry.consecutiveFailures++;
     entry.lastError = failure;
-    const retryInMs = nextAttemptDelayMs(entry.consecutiveFailures, this.deps.random, requestedDelayMsOf(error));
+    const retryInMs = nextAttemptDelayMs(
+      entry.consecutiveFailures,
+      this.deps.random,
+      requestedDelayMsOf(error),
+    );
     entry.nextAttemptAt = now + retryInMs;
     const serving = entry.info !== undefined && !entry.info.isExpiredAt(now);
     this.deps.logger.warn(
