@@ -18,7 +18,8 @@ import {
 } from './refresh/token-refresh.state.js';
 import type { TokenInfo } from './token-info.js';
 import { TokenRefresher } from './refresh/token-refresher.js';
-import { describeRequestParameters, requestParametersOf } from './token-request-parameters.js';
+import { requestParametersOf } from './token-request-parameters.js';
+import { variantOf } from './refresh/token-variants.js';
 import { collectTokenStats, type TokenStats } from './refresh/token-stats.js';
 import {
   isTokenStrategy,
@@ -355,11 +356,19 @@ export class TokenService implements OnApplicationShutdown {
     options?: GetTokenOptions,
   ): Promise<TokenInfo> {
     if (base === undefined) return Promise.reject(new TokenProviderNotFoundError(name));
-    let entry: TokenCacheEntry;
-    try {
-      entry = this.variantOf(base, requestParametersOf(options));
-    } catch (error) {
-      return Promise.reject(error);
+    let entry = base;
+    const parameters = requestParametersOf(options);
+    if (parameters !== undefined) {
+      try {
+        entry = variantOf(base, parameters, {
+          maxVariants: this.maxVariantsPerProvider,
+          now: this.clock.now(),
+          logger: this.logger,
+          evict: (variant) => this.evict(variant),
+        });
+      } catch (error) {
+        return Promise.reject(error);
+      }
     }
     const now = this.sample.read();
     const info = entry.info;
@@ -390,55 +399,6 @@ export class TokenService implements OnApplicationShutdown {
           .start(entry, false)
           .catch((error: unknown) => this.refresher.fallbackOrThrow(entry, error));
     }
-  }
-
-  /** The entry for these per-call parameters: the provider's own without any, else a variant. */
-  private variantOf(base: TokenCacheEntry, parameters: TokenRequestParameters | undefined): TokenCacheEntry {
-    if (parameters === undefined) return base;
-    const label = describeRequestParameters(parameters);
-    if (label === '') return base;
-    const variants = (base.variants ??= new Map());
-    const existing = variants.get(label);
-    if (existing !== undefined) {
-      // Map order is use order: the least recently used variant is the first key.
-      variants.delete(label);
-      variants.set(label, existing);
-      return existing;
-    }
-    if (base.strategy.withParameters === undefined) {
-      throw new InvalidTokenOptionsError(
-        `token provider "${base.name}" takes no per-call scope, audience, resource or tenant`,
-        base.name,
-        'parameters',
-      );
-    }
-    if (variants.size >= this.maxVariantsPerProvider) this.dropLeastRecentlyUsed(base, variants);
-    const strategy = base.strategy.withParameters(parameters);
-    const variant = new TokenCacheEntry(
-      `${base.name} (${label})`,
-      strategy,
-      base.options,
-      base.safetyMarginMs,
-    );
-    variants.set(label, variant);
-    return variant;
-  }
-
-  private dropLeastRecentlyUsed(base: TokenCacheEntry, variants: Map<string, TokenCacheEntry>): void {
-    const [label, variant] = variants.entries().next().value!;
-    if (
-      variant.info !== undefined &&
-      !variant.info.isExpiredAt(this.clock.now()) &&
-      !base.variantsOverflowed
-    ) {
-      base.variantsOverflowed = true;
-      this.logger.warn(
-        `token provider "${base.name}": more than ${this.maxVariantsPerProvider} per-call variants in use; ` +
-          'dropping the least recently used (raise maxVariantsPerProvider, or register a provider per tenant)',
-      );
-    }
-    this.evict(variant);
-    variants.delete(label);
   }
 
   /** Forgets an entry's token and takes it out of the schedule. */
