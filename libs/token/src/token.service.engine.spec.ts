@@ -219,4 +219,67 @@ describe('TokenService refresh engine', () => {
     await service.getToken('p');
     expect(service.getStats().misses).toBe(misses + 1);
   });
+
+  it('logs and announces each step of a failure episode once, without any token value', async () => {
+    logs = new LogCapture().install();
+    const { clock, service } = manual();
+    const strategy = new StubStrategy(clock, HOUR, 'p');
+    service.register('p', strategy);
+    const events: string[] = [];
+    service.events.on('refreshed', (e) =>
+      events.push(`refreshed ${e.provider} ${e.background} ${e.durationMs}`),
+    );
+    service.events.on('refresh-failed', (e) =>
+      events.push(`failed ${e.provider} ${e.consecutiveFailures} ${e.retryInMs}`),
+    );
+    service.events.on('fallback-served', (e) => events.push(`fallback ${e.provider} ${e.expiresAt - T0}`));
+    service.events.on('expired', (e) => events.push(`expired ${e.provider}`));
+
+    await service.getToken('p');
+    clock.set(T0 + 3_000_000); // should refresh: in the background
+    await service.getToken('p');
+    await flushPromises();
+    strategy.fail = new Error('endpoint down');
+    clock.set(T0 + 6_400_000); // the second token is inside its margin: the caller waits, and gets it back
+    await service.getToken('p');
+    await flushPromises();
+    await service.getToken('p'); // cooling down: the cached token again, as a fallback
+    clock.set(T0 + 6_600_000); // the second token has expired
+    await expect(service.getToken('p')).rejects.toThrow('endpoint down');
+    await expect(service.getToken('p')).rejects.toThrow('endpoint down'); // cooling down: at once
+    strategy.fail = undefined;
+    clock.advance(1_000);
+    await service.getToken('p');
+
+    expect(events).toEqual([
+      'refreshed p false 0',
+      'refreshed p true 0',
+      'failed p 1 500',
+      'fallback p 6600000',
+      'fallback p 6600000',
+      'failed p 2 1000',
+      'expired p',
+      'expired p',
+      'refreshed p false 0',
+    ]);
+    const lines = logs.lines
+      .filter((line) => line.includes('"p"'))
+      .map((line) => line.replace(/\s+TokenService$/, '')); // the logger's context
+    expect(lines).toEqual([
+      'log token provider "p": new token, expires in 3600 s',
+      'log token provider "p": new token, expires in 3600 s (background refresh)',
+      'warn token provider "p": could not get a token: endpoint down (failure 1); retry in 500 ms; serving the cached token meanwhile',
+      'warn token provider "p": could not get a token: endpoint down (failure 2); retry in 1000 ms; no valid token cached',
+      'error token provider "p": could not get a token: endpoint down; no valid token left, callers fail until a refresh succeeds',
+      'log token provider "p": new token, expires in 3600 s; recovered after 2 failed attempts',
+    ]);
+    expect(service.getStats().tokens.p).toMatchObject({
+      refreshes: 3,
+      failures: 2,
+      fallbacks: 2,
+      consecutiveFailures: 0,
+      lastRefreshAt: T0 + 6_601_000,
+      lastRefreshDurationMs: 0,
+    });
+  });
 });
