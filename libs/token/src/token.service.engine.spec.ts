@@ -282,4 +282,57 @@ describe('TokenService refresh engine', () => {
       lastRefreshDurationMs: 0,
     });
   });
+
+  it.each<[string, unknown, RegExp]>([
+    ['no token', { expiresAt: T0 + HOUR }, /strategy returned no token/],
+    ['an empty token', { token: '', expiresAt: T0 + HOUR }, /strategy returned no token/],
+    ['no expiry', { token: 'x' }, /without a valid "expiresAt"/],
+    ['an expiry that is not a number', { token: 'x', expiresAt: Number.NaN }, /without a valid "expiresAt"/],
+    ['an expired token', { token: 'x', expiresAt: T0 }, /strategy returned an expired token/],
+    ['nothing', undefined, /strategy returned no token/],
+  ])('rejects what a strategy returns when it is %s', async (_name, returned, message) => {
+    const { service } = manual();
+    service.register('p', { cacheKey: 'p', generate: async () => returned as TokenInfo });
+    await expect(service.getToken('p')).rejects.toThrow(message);
+  });
+
+  it('takes a plain object from a custom strategy, stamping provider and a sane issuedAt', async () => {
+    const { service } = manual();
+    let issuedAt: unknown = T0 + 999_999; // in the future: clamped to now
+    service.register('p', {
+      cacheKey: 'p',
+      generate: async () => ({ token: 'x', expiresAt: T0 + HOUR, issuedAt }) as TokenInfo,
+    });
+    await expect(service.getToken('p')).resolves.toMatchObject({ provider: 'p', issuedAt: T0, token: 'x' });
+    issuedAt = 'yesterday';
+    await expect(service.refreshToken('p')).resolves.toMatchObject({ issuedAt: T0 });
+    issuedAt = T0 - 5;
+    await expect(service.refreshToken('p')).resolves.toMatchObject({ issuedAt: T0 - 5 });
+    const foreign = new TokenInfo({ token: 'y', expiresAt: T0 + HOUR, provider: 'other' });
+    service.register('q', { cacheKey: 'q', generate: async () => foreign });
+    const relabelled = await service.getToken('q');
+    expect(relabelled).toBeInstanceOf(TokenInfo);
+    expect(relabelled).toMatchObject({ provider: 'q', token: 'y' });
+  });
+
+  it('fails a strategy that does not answer within refreshTimeoutMs, naming the limit', async () => {
+    const { service } = manual({ refreshTimeoutMs: 15 });
+    service.register('p', { cacheKey: 'p', generate: () => new Promise<TokenInfo>(() => {}) });
+    await expect(service.getToken('p')).rejects.toThrow(/did not answer within 15 ms/);
+  });
+
+  it('warns once when a per-call variant holding a valid token has to be dropped', async () => {
+    logs = new LogCapture().install();
+    const { clock, service } = manual({ maxVariantsPerProvider: 1 });
+    const strategyFor = (tenant: string) => new StubStrategy(clock, HOUR, `t:${tenant}`);
+    service.register(
+      'multi',
+      Object.assign(strategyFor('home'), {
+        withParameters: ({ tenant }: { tenant?: string }) => strategyFor(tenant!),
+      }),
+    );
+    for (const tenant of ['a', 'b', 'c']) await service.getToken('multi', { tenant });
+    expect(logs.lines.filter((line) => line.includes('per-call variants in use'))).toHaveLength(1);
+    expect(Object.keys(service.getStats().tokens)).toEqual(['multi', 'multi (tenant=c)']);
+  });
 });
