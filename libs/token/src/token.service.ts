@@ -103,6 +103,8 @@ export class TokenService implements OnApplicationShutdown {
   private readonly freshness: FreshnessTimer;
   private readonly refresher: TokenRefresher;
   private shutdown: Promise<void> | undefined = undefined;
+  /** When the first shutdown hook began: the budget runs from there. */
+  private shutdownStartedAt: number | undefined = undefined;
 
   constructor(@Optional() @Inject(TOKEN_SERVICE_SETTINGS) settings: TokenServiceSettings = {}) {
     this.clock = settings.clock ?? systemClock;
@@ -319,14 +321,14 @@ export class TokenService implements OnApplicationShutdown {
    * runs then is abandoned (its timers are unref'd, the process can exit) and logged once.
    */
   settleRefreshes(): Promise<void> {
+    this.shutdownStartedAt ??= Date.now();
     return (this.shutdown ??= this.waitForRefreshes());
   }
 
   /** Lets refreshes in flight settle, then closes the store; the whole within `shutdownTimeoutMs`. */
   async onApplicationShutdown(): Promise<void> {
-    const startedAt = Date.now();
     await this.settleRefreshes();
-    const leftMs = Math.max(0, this.shutdownTimeoutMs - (Date.now() - startedAt));
+    const leftMs = Math.max(0, this.shutdownTimeoutMs - (Date.now() - this.shutdownStartedAt!));
     const closed = this.store.close().catch((error: unknown) => {
       this.logger.warn(`could not close the token store: ${(error as Error)?.message ?? String(error)}`);
     });
