@@ -335,4 +335,18 @@ describe('TokenService refresh engine', () => {
     expect(logs.lines.filter((line) => line.includes('per-call variants in use'))).toHaveLength(1);
     expect(Object.keys(service.getStats().tokens)).toEqual(['multi', 'multi (tenant=c)']);
   });
+
+  it('the schedule timer sleeps at most 60 s at a time, so it looks at the wall clock again', async () => {
+    const armed = jest.spyOn(globalThis, 'setTimeout');
+    const service = new TokenService();
+    try {
+      service.register('p', new StubStrategy(systemClock, 10 * HOUR, 'p'));
+      await service.getToken('p');
+      const delays = armed.mock.calls.map(([, delay]) => delay).filter((delay) => (delay ?? 0) >= 1_000);
+      expect(Math.max(...delays.map(Number))).toBe(60_000); // due in about 7 h; armed for 60 s
+    } finally {
+      armed.mockRestore();
+      await service.onApplicationShutdown();
+    }
+  });
 });
