@@ -349,4 +349,20 @@ describe('TokenService refresh engine', () => {
       await service.onApplicationShutdown();
     }
   });
+
+  it('drops the least recently used per-call variant, and refuses parameters a strategy cannot take', async () => {
+    const { clock, service } = manual({ maxVariantsPerProvider: 2 });
+    const strategyFor = (tenant: string) => new StubStrategy(clock, HOUR, `t:${tenant}`);
+    service.register(
+      'multi',
+      Object.assign(strategyFor('home'), {
+        withParameters: ({ tenant }: { tenant?: string }) => strategyFor(tenant!),
+      }),
+    );
+    for (const tenant of ['a', 'b', 'a', 'c']) await service.getToken('multi', { tenant });
+    expect(Object.keys(service.getStats().tokens)).toEqual(['multi', 'multi (tenant=a)', 'multi (tenant=c)']);
+    await expect(service.getToken('multi', {})).resolves.toMatchObject({ provider: 'multi' });
+    service.register('plain', strategyFor('plain'));
+    await expect(service.getToken('plain', { tenant: 'x' })).rejects.toThrow(/takes no per-call scope/);
+  });
 });
