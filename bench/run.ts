@@ -28,6 +28,7 @@ const SCENARIOS = [
   'fleet-topology.bench.js',
   'interceptor.bench.js',
   'memory.bench.js',
+  'scale.bench.js',
 ] as const;
 
 /** A scenario that runs longer than this is stopped and reported as failed (full run; quick gets less). */

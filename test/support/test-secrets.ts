@@ -42,4 +42,5 @@ export const TEST_SECRETS: readonly string[] = [
   'Tx-e2e-SECRET-canary.5b8a_v',
   'Ch-e2e-SECRET-canary.1f6c_u',
   'Dp-e2e-SECRET-canary.8e2f_t',
+  'Fi-fault-SECRET-canary-6a2d',
 ];

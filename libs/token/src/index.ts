@@ -49,6 +49,7 @@ export { tokenConfigFromEnv } from './config/token-config.loader.js';
 export * from './token-event-emitter.bridge.js';
 export * from './token-info.js';
 export * from './refresh/token-refresh.policy.js';
+export type { RefreshState } from './refresh/token-refresh.state.js';
 export * from './refresh/token-refresh.scheduler.js';
 export * from './refresh/token-stats.js';
 export * from './token-strategy.interface.js';

@@ -165,3 +165,22 @@ function describeCause(cause: unknown): string {
   if (cause instanceof Error) return cause.message;
   return typeof cause === 'string' ? cause : 'unknown error';
 }
+
+/**
+ * A token endpoint answered 429 or 503 with a readable `Retry-After`: how long it asked to wait, in
+ * milliseconds. The refresh engine makes no attempt before that (capped at its longest backoff).
+ * Same `code` as any {@link TokenEndpointError}.
+ *
+ * @publicApi
+ */
+export class TokenEndpointRetryLaterError extends TokenEndpointError {
+  constructor(
+    status: number,
+    error: string | undefined,
+    errorDescription: string | undefined,
+    body: string | undefined,
+    readonly retryAfterMs: number,
+  ) {
+    super(status, error, errorDescription, body);
+  }
+}

@@ -28,6 +28,11 @@ describe('TokenService robustness', () => {
     await flushPromises();
     gates.forEach((open) => open());
     expect((await before).token).toBe('t1');
+    // The refresh for callers after the eviction queues behind the one it let go (at most one
+    // refresh running per provider): it starts once that one has ended.
+    await flushPromises();
+    expect(gates).toHaveLength(2);
+    gates[1]();
     expect((await after).token).toBe('t2');
     expect(service.getTokenInfo('p')?.token).toBe('t2');
     // The evicted refresh is neither stored nor counted.

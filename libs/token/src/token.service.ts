@@ -8,9 +8,18 @@ import { InvalidTokenOptionsError, TokenProviderNotFoundError } from './token.er
 import { TokenEvents } from './token.events.js';
 import { TokenCacheEntry } from './refresh/token-cache-entry.js';
 import { FreshnessTimer } from './refresh/token-freshness.timer.js';
+import { ClockSample } from './refresh/token-clock.sample.js';
+import { TokenRefreshSchedule } from './refresh/token-refresh.schedule.js';
+import {
+  decideUnauthorizedRenewal,
+  nextInstantOf,
+  refreshStateOf,
+  sweepShouldRefresh,
+} from './refresh/token-refresh.state.js';
 import type { TokenInfo } from './token-info.js';
 import { TokenRefresher } from './refresh/token-refresher.js';
-import { describeRequestParameters, requestParametersOf } from './token-request-parameters.js';
+import { requestParametersOf } from './token-request-parameters.js';
+import { variantOf } from './refresh/token-variants.js';
 import { collectTokenStats, type TokenStats } from './refresh/token-stats.js';
 import {
   isTokenStrategy,
@@ -38,6 +47,8 @@ export interface TokenServiceSettings {
   refreshTimeoutMs?: number;
   /** Per-call variants (scope, tenant…) kept per provider, least recently used dropped first. Default 100. */
   maxVariantsPerProvider?: number;
+  /** Longest shutdown waits for refreshes under way before it abandons them. Default 5 000 ms. */
+  shutdownTimeoutMs?: number;
 }
 
 /** Injection token of {@link TokenServiceSettings}. */
@@ -84,42 +95,53 @@ export class TokenService implements OnApplicationShutdown {
   private readonly store: TokenStore;
   private readonly safetyMarginMs: number;
   private readonly maxVariantsPerProvider: number;
+  private readonly random: () => number;
+  private readonly shutdownTimeoutMs: number;
+  /** The clock as the hot path reads it: once per turn of the event loop on the system clock. */
+  private readonly sample: ClockSample;
+  /** Cached entries by their next instant of interest; the timer and the sweep take the due ones. */
+  private readonly schedule = new TokenRefreshSchedule<TokenCacheEntry>();
   private readonly freshness: FreshnessTimer;
   private readonly refresher: TokenRefresher;
+  private shutdown: Promise<void> | undefined = undefined;
+  /** When the first shutdown hook began: the budget runs from there. */
+  private shutdownStartedAt: number | undefined = undefined;
 
   constructor(@Optional() @Inject(TOKEN_SERVICE_SETTINGS) settings: TokenServiceSettings = {}) {
     this.clock = settings.clock ?? systemClock;
     this.store = settings.store ?? new MemoryTokenStore();
     this.safetyMarginMs = settings.safetyMarginMs ?? TOKEN_DEFAULTS.safetyMarginMs;
     this.maxVariantsPerProvider = settings.maxVariantsPerProvider ?? TOKEN_DEFAULTS.maxVariantsPerProvider;
-    this.freshness = new FreshnessTimer(this.clock, () => this.allEntries());
+    this.random = settings.random ?? Math.random;
+    this.shutdownTimeoutMs = settings.shutdownTimeoutMs ?? TOKEN_DEFAULTS.shutdownTimeoutMs;
+    this.sample = new ClockSample(this.clock);
+    this.freshness = new FreshnessTimer(this.clock, this.schedule, this.sample);
     this.refresher = new TokenRefresher({
       clock: this.clock,
       store: this.store,
-      random: settings.random ?? Math.random,
+      random: this.random,
       logger: this.logger,
       events: this.events,
-      freshness: this.freshness,
+      onSettled: (entry) => this.reschedule(entry),
       refreshTimeoutMs: settings.refreshTimeoutMs ?? TOKEN_DEFAULTS.refreshTimeoutMs,
     });
     this.store.onInvalidate((key) => this.evictByCacheKey(key));
   }
 
   /**
-   * A valid token for the provider. A cache hit is a map lookup and a flag read (the flag is kept
-   * by a timer); otherwise callers share one refresh. Rejects with `TokenAcquisitionError` when no
-   * valid token can be had.
+   * A valid token for the provider. A cache hit is a map lookup and a comparison with the clock as
+   * read once in this turn of the event loop (state `fresh`); otherwise callers share one refresh.
+   * Rejects with `TokenAcquisitionError` when no valid token can be had.
    */
   getToken(name: string, options?: GetTokenOptions): Promise<TokenInfo> {
     const entry = this.entries.get(name);
-    if (entry !== undefined && options === undefined && entry.fresh) {
-      // The flag is cleared by a timer, which a long chain of microtasks never lets run: every
-      // FRESHNESS_CHECK_INTERVAL hits the clock is read anyway.
-      if ((++entry.hits & FRESHNESS_CHECK_MASK) !== 0 || this.clock.now() < entry.refreshAt) {
+    if (entry !== undefined && options === undefined && this.sample.now < entry.refreshAt) {
+      // A long chain of microtasks is one turn: every FRESHNESS_CHECK_INTERVAL hits the clock is
+      // read again, so a token's refresh time is seen even if the turn never ends.
+      if ((++entry.hits & FRESHNESS_CHECK_MASK) !== 0 || this.sample.read() < entry.refreshAt) {
         return entry.resolved!;
       }
       entry.hits--;
-      entry.fresh = false;
     }
     return this.acquire(name, entry, options);
   }
@@ -156,7 +178,7 @@ export class TokenService implements OnApplicationShutdown {
     const doomed =
       onlyIfToken === undefined ? family : family.filter((entry) => entry.info?.token === onlyIfToken);
     if (doomed.length === 0) return false;
-    doomed.forEach((entry) => entry.evict());
+    doomed.forEach((entry) => this.evict(entry));
     await Promise.all(doomed.map((entry) => this.invalidateShared(entry.strategy.cacheKey, onlyIfToken)));
     return true;
   }
@@ -164,7 +186,7 @@ export class TokenService implements OnApplicationShutdown {
   /** Drops every cached token. */
   async clear(): Promise<void> {
     const entries = [...this.allEntries()];
-    entries.forEach((entry) => entry.evict());
+    entries.forEach((entry) => this.evict(entry));
     await Promise.all(entries.map((entry) => this.invalidateShared(entry.strategy.cacheKey)));
   }
 
@@ -213,7 +235,7 @@ export class TokenService implements OnApplicationShutdown {
   unregister(name: string): boolean {
     const entry = this.entries.get(name);
     if (entry === undefined) return false;
-    for (const member of entry.withVariants()) member.evict();
+    for (const member of entry.withVariants()) this.evict(member);
     noteSenderConstraint(this, name, undefined);
     return this.entries.delete(name);
   }
@@ -236,48 +258,97 @@ export class TokenService implements OnApplicationShutdown {
     this.entryOf(name).unauthorizedRetries++;
   }
 
+  /**
+   * The token to retry a request with after an API rejected `rejectedToken` with 401, counted as a
+   * retry. The first 401 for the current token evicts it and gets a new one (one refresh, however
+   * many requests were rejected). While the API rejects the renewed tokens too, renewals back off as
+   * failed refreshes do (1 s doubling to 60 s, with jitter) and the cached token is returned meanwhile,
+   * so requests get the API's 401 instead of costing a token request each; one warning says so.
+   */
+  async renewAfterUnauthorized(name: string, rejectedToken: string): Promise<TokenInfo> {
+    const entry = this.entryOf(name);
+    const { renewal, episodeStarted } = decideUnauthorizedRenewal(
+      entry,
+      rejectedToken,
+      this.clock.now(),
+      this.random,
+    );
+    if (episodeStarted) {
+      this.logger.warn(
+        `token provider "${name}": the API rejected a freshly renewed token with 401 too; renewals after ` +
+          "401s now back off like failed refreshes, and requests get the API's 401 meanwhile",
+      );
+    }
+    let info: TokenInfo;
+    if (renewal === 'hold' && entry.info !== undefined) {
+      info = entry.info;
+    } else if (renewal === 'renew') {
+      await this.invalidate(name, { onlyIfToken: rejectedToken });
+      info = await this.getToken(name);
+      entry.renewedToken = info.token;
+    } else {
+      info = await this.getToken(name);
+    }
+    entry.unauthorizedRetries++;
+    return info;
+  }
+
   /** Counters and per-provider state (variants listed as `name (scope=…)`). Holds no token value. */
   getStats(): TokenStats {
-    return collectTokenStats(this.allEntries(), this.clock.now());
+    return collectTokenStats(this.entries.values(), this.clock.now());
   }
 
   /**
    * Starts a background refresh of every token that would enter its safety margin within
    * `horizonMs` (the time until the next sweep) plus the provider's last refresh duration, so the
-   * new token is there before anyone has to wait for it. A failing provider is retried once its
-   * backoff has passed, even when no call comes. Providers never fetched are left alone.
-   * Returns the refreshes under way (started now or already running).
+   * new token is there before anyone has to wait for it, but never before half its life. A failing
+   * provider is retried once its backoff has passed, even when no call comes. Providers never
+   * fetched are left alone. Only the entries the schedule holds as due within the horizon are
+   * looked at. Returns the refreshes it started, and those already under way for due entries.
    */
   refreshDue(horizonMs: number): Promise<TokenInfo>[] {
     const now = this.clock.now();
     const started: Promise<TokenInfo>[] = [];
-    for (const entry of this.allEntries()) {
-      if (entry.info === undefined) continue;
-      const dueBy = now + horizonMs + (entry.lastRefreshDurationMs ?? 0);
-      // Early, but never before half its life: a token shorter than the sweep interval is left to
-      // its callers' background refresh instead of being replaced just after it arrived.
-      if (now >= entry.refreshAt || (now >= entry.halfLifeAt && dueBy > entry.mustRefreshAt)) {
-        const pending = this.refresher.inBackground(entry, now);
-        if (pending !== undefined) started.push(pending);
-      }
+    for (const entry of this.schedule.take(now + horizonMs)) {
+      // A refresh a caller started is waited for too; its end schedules the entry again.
+      if (entry.inflight !== undefined) started.push(entry.inflight);
+      else if (sweepShouldRefresh(entry, now, horizonMs)) started.push(this.refresher.start(entry, true));
+      else this.reschedule(entry);
     }
     return started;
   }
 
-  /** Lets refreshes in flight settle (at most `shutdownTimeoutMs`), then closes the store. */
+  /**
+   * Waits for the refreshes under way, at most `shutdownTimeoutMs` from the first call, whoever
+   * calls (the scheduler's shutdown hook, then this service's): the budget is shared. What still
+   * runs then is abandoned (its timers are unref'd, the process can exit) and logged once.
+   */
+  settleRefreshes(): Promise<void> {
+    this.shutdownStartedAt ??= Date.now();
+    return (this.shutdown ??= this.waitForRefreshes());
+  }
+
+  /** Lets refreshes in flight settle, then closes the store; the whole within `shutdownTimeoutMs`. */
   async onApplicationShutdown(): Promise<void> {
+    await this.settleRefreshes();
+    const leftMs = Math.max(0, this.shutdownTimeoutMs - (Date.now() - this.shutdownStartedAt!));
+    const closed = this.store.close().catch((error: unknown) => {
+      this.logger.warn(`could not close the token store: ${(error as Error)?.message ?? String(error)}`);
+    });
+    await raceDeadline(closed, leftMs);
+  }
+
+  private async waitForRefreshes(): Promise<void> {
     this.freshness.stop();
-    const inflight = [...this.allEntries()].map((entry) => entry.inflight).filter((p) => p !== undefined);
-    if (inflight.length > 0) {
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const deadline = new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, TOKEN_DEFAULTS.shutdownTimeoutMs);
-        timer.unref();
-      });
-      await Promise.race([Promise.allSettled(inflight), deadline]);
-      clearTimeout(timer);
+    const running = [...this.refresher.running];
+    if (running.length === 0) return;
+    const settled = await raceDeadline(Promise.allSettled(running), this.shutdownTimeoutMs);
+    if (!settled) {
+      this.logger.warn(
+        `shutdown: ${running.length} token refresh(es) still running after ${this.shutdownTimeoutMs} ms ` +
+          'abandoned (a strategy that does not answer)',
+      );
     }
-    await this.store.close();
   }
 
   /**
@@ -290,98 +361,66 @@ export class TokenService implements OnApplicationShutdown {
     options?: GetTokenOptions,
   ): Promise<TokenInfo> {
     if (base === undefined) return Promise.reject(new TokenProviderNotFoundError(name));
-    let entry: TokenCacheEntry;
-    try {
-      entry = this.variantOf(base, requestParametersOf(options));
-    } catch (error) {
-      return Promise.reject(error);
+    let entry = base;
+    const parameters = requestParametersOf(options);
+    if (parameters !== undefined) {
+      try {
+        entry = variantOf(base, parameters, {
+          maxVariants: this.maxVariantsPerProvider,
+          now: this.clock.now(),
+          logger: this.logger,
+          evict: (variant) => this.evict(variant),
+        });
+      } catch (error) {
+        return Promise.reject(error);
+      }
     }
-    const force = options?.forceRefresh === true;
-    const now = this.clock.now();
+    const now = this.sample.read();
     const info = entry.info;
-    if (!force && info !== undefined && now < info.expiresAt) {
-      // Fresh, seen by the clock: a variant, a clock other than the system one, or options.
-      if (now < entry.refreshAt) {
+    if (options?.forceRefresh === true) {
+      entry.misses++;
+      // A forced refresh must not take back, from a shared store, the very token it is replacing.
+      return this.refresher.start(entry, false, info?.token);
+    }
+    switch (refreshStateOf(entry, now)) {
+      case 'fresh':
         entry.hits++;
         return entry.resolved!;
-      }
-      // Should refresh: the token is still outside its margin; serve it and refresh behind the caller.
-      if (now <= entry.mustRefreshAt) {
+      case 'should-refresh':
         entry.hits++;
         this.refresher.inBackground(entry, now);
         return entry.resolved!;
-      }
-      // Inside the margin, but a background refresh began before this caller came: the endpoint is
-      // slow or hanging, and waiting would only add its latency (up to its timeout) to a call that
-      // already holds a valid token.
-      if (entry.inflight !== undefined && entry.inflightInBackground && entry.consecutiveFailures === 0) {
-        entry.hits++;
-        return entry.resolved!;
-      }
-      // Inside the margin while the endpoint is known to fail: the same, and retry behind the caller.
-      if (entry.consecutiveFailures > 0) {
-        this.refresher.inBackground(entry, now);
-        return Promise.resolve(this.refresher.serveFallback(entry, info));
-      }
+      case 'cooling-down':
+        if (info !== undefined && now < info.expiresAt) {
+          // The endpoint fails: serve the valid token, and retry behind the caller once the backoff allows.
+          this.refresher.inBackground(entry, now);
+          return Promise.resolve(this.refresher.serveFallback(entry, info));
+        }
+        entry.misses++;
+        return Promise.reject(this.refresher.noValidToken(entry, entry.lastError));
+      case 'must-refresh':
+        entry.misses++;
+        return this.refresher
+          .start(entry, false)
+          .catch((error: unknown) => this.refresher.fallbackOrThrow(entry, error));
     }
-    // Must refresh: every caller waits for the same refresh.
-    entry.misses++;
-    if (!force && entry.inflight === undefined && now < entry.nextAttemptAt) {
-      // Cooling down after a failure: fail fast instead of calling a dead endpoint for every caller.
-      return Promise.reject(this.refresher.noValidToken(entry, entry.lastError));
-    }
-    // A forced refresh must not take back, from a shared store, the very token it is replacing.
-    const pending = this.refresher.start(entry, false, force ? info?.token : undefined);
-    return force ? pending : pending.catch((error: unknown) => this.refresher.fallbackOrThrow(entry, error));
   }
 
-  /** The entry for these per-call parameters: the provider's own without any, else a variant. */
-  private variantOf(base: TokenCacheEntry, parameters: TokenRequestParameters | undefined): TokenCacheEntry {
-    if (parameters === undefined) return base;
-    const label = describeRequestParameters(parameters);
-    if (label === '') return base;
-    const variants = (base.variants ??= new Map());
-    const existing = variants.get(label);
-    if (existing !== undefined) {
-      // Map order is use order: the least recently used variant is the first key.
-      variants.delete(label);
-      variants.set(label, existing);
-      return existing;
-    }
-    if (base.strategy.withParameters === undefined) {
-      throw new InvalidTokenOptionsError(
-        `token provider "${base.name}" takes no per-call scope, audience, resource or tenant`,
-        base.name,
-        'parameters',
-      );
-    }
-    if (variants.size >= this.maxVariantsPerProvider) this.dropLeastRecentlyUsed(base, variants);
-    const strategy = base.strategy.withParameters(parameters);
-    const variant = new TokenCacheEntry(
-      `${base.name} (${label})`,
-      strategy,
-      base.options,
-      base.safetyMarginMs,
-    );
-    variants.set(label, variant);
-    return variant;
+  /** Forgets an entry's token and takes it out of the schedule. */
+  private evict(entry: TokenCacheEntry): void {
+    entry.evict();
+    this.schedule.remove(entry);
   }
 
-  private dropLeastRecentlyUsed(base: TokenCacheEntry, variants: Map<string, TokenCacheEntry>): void {
-    const [label, variant] = variants.entries().next().value!;
-    if (
-      variant.info !== undefined &&
-      !variant.info.isExpiredAt(this.clock.now()) &&
-      !base.variantsOverflowed
-    ) {
-      base.variantsOverflowed = true;
-      this.logger.warn(
-        `token provider "${base.name}": more than ${this.maxVariantsPerProvider} per-call variants in use; ` +
-          'dropping the least recently used (raise maxVariantsPerProvider, or register a provider per tenant)',
-      );
+  /** Holds the entry in the schedule for its next instant of interest, or drops it when it has none. */
+  private reschedule(entry: TokenCacheEntry): void {
+    const at = nextInstantOf(entry);
+    if (at === undefined) {
+      this.schedule.remove(entry);
+      return;
     }
-    variant.evict();
-    variants.delete(label);
+    this.schedule.arm(entry, at);
+    this.freshness.onArmed(at);
   }
 
   private *allEntries(): IterableIterator<TokenCacheEntry> {
@@ -390,7 +429,7 @@ export class TokenService implements OnApplicationShutdown {
 
   private evictByCacheKey(cacheKey: string): void {
     for (const entry of this.allEntries()) {
-      if (entry.strategy.cacheKey === cacheKey) entry.evict();
+      if (entry.strategy.cacheKey === cacheKey) this.evict(entry);
     }
   }
 
@@ -406,5 +445,19 @@ export class TokenService implements OnApplicationShutdown {
     const entry = this.entries.get(name);
     if (entry === undefined) throw new TokenProviderNotFoundError(name);
     return entry;
+  }
+}
+
+/** True when `promise` settled within `ms`; false when the deadline came first. The timer never holds the process. */
+async function raceDeadline(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+    timer.unref();
+  });
+  try {
+    return await Promise.race([promise.then(() => true), deadline]);
+  } finally {
+    clearTimeout(timer);
   }
 }

@@ -13,10 +13,16 @@ export interface TokenHealthCheckOptions {
   /**
    * Ask for a token when a provider has no valid one (never fetched yet, evicted or expired), so a
    * provider that is only used later does not read as down. The request is shared with callers and
-   * honours the failure cool-down. Default true.
+   * honours the failure cool-down; the check waits for it at most `obtainWaitMs`, then answers from
+   * what the service knows (a provider whose token is still on its way reads as down). Default true.
    */
   obtainMissing?: boolean;
+  /** Longest the check waits for the tokens `obtainMissing` asked for. Default 50 ms. */
+  obtainWaitMs?: number;
 }
+
+/** How long a check waits for missing tokens by default: a health probe must answer at once. */
+const DEFAULT_OBTAIN_WAIT_MS = 50;
 
 /**
  * One provider in the indicator's result. Names and times only: no token, no secret.
@@ -57,7 +63,9 @@ export class TokenHealthIndicator {
     options: TokenHealthCheckOptions = {},
   ): Promise<HealthIndicatorResult<Key>> {
     const names = options.providers ?? this.tokens.providerNames();
-    if (options.obtainMissing !== false) await this.obtainMissing(names);
+    if (options.obtainMissing !== false) {
+      await this.obtainMissing(names, options.obtainWaitMs ?? DEFAULT_OBTAIN_WAIT_MS);
+    }
 
     const stats = this.tokens.getStats().tokens;
     const providers: Record<string, TokenProviderHealth> = {};
@@ -88,8 +96,17 @@ export class TokenHealthIndicator {
     return session.up(data);
   }
 
-  private async obtainMissing(names: readonly string[]): Promise<void> {
+  /** Starts the missing tokens' refreshes and waits for them, never longer than `waitMs`. */
+  private async obtainMissing(names: readonly string[], waitMs: number): Promise<void> {
     const missing = names.filter((name) => this.tokens.hasProvider(name) && this.tokens.isTokenExpired(name));
-    await Promise.allSettled(missing.map((name) => this.tokens.getToken(name)));
+    if (missing.length === 0) return;
+    const obtained = Promise.allSettled(missing.map((name) => this.tokens.getToken(name)));
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const deadline = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, waitMs);
+      timer.unref();
+    });
+    await Promise.race([obtained, deadline]);
+    clearTimeout(timer);
   }
 }

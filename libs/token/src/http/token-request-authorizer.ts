@@ -68,14 +68,12 @@ export class TokenRequestAuthorizer {
   }
 
   /**
-   * After an API rejected `rejectedToken` with 401: evicts it (only if the cache still holds it, so a
-   * burst of 401s evicts once), returns a fresh token (one refresh, shared) and counts the retry.
+   * After an API rejected `rejectedToken` with 401: the token to retry with, counted as a retry.
+   * `TokenService` decides: a fresh token for the first 401 (one refresh, however many requests were
+   * rejected), the cached one while renewals back off because the API rejects fresh tokens too.
    */
-  async renewAfterUnauthorized(provider: string, rejectedToken: string): Promise<TokenInfo> {
-    await this.tokenService.invalidate(provider, { onlyIfToken: rejectedToken });
-    const info = await this.tokenService.getToken(provider);
-    this.tokenService.recordUnauthorizedRetry(provider);
-    return info;
+  renewAfterUnauthorized(provider: string, rejectedToken: string): Promise<TokenInfo> {
+    return this.tokenService.renewAfterUnauthorized(provider, rejectedToken);
   }
 
   /** A provider with no `baseUrls` sends its token to any https origin it is asked for: said once. */

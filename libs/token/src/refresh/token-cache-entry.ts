@@ -3,38 +3,59 @@ import type { TokenError } from '../token.errors.js';
 import type { TokenInfo } from '../token-info.js';
 import type { TokenStrategy } from '../token-strategy.interface.js';
 
+/** `scheduleSlot` of an entry that is in neither the schedule's heap nor its due list. */
+export const UNSCHEDULED = -1;
+/** `scheduleSlot` of an entry whose instant has passed and that waits in the due list for a sweep. */
+export const DUE = -2;
+
 /**
  * Everything `TokenService` keeps for one provider: its strategy, the cached token with its refresh
- * windows, the one in-flight refresh, failure state and counters. All fields exist from the start so
- * V8 keeps one object shape and the hot path stays a property read.
+ * windows, its place in the refresh schedule, the refresh under way, failure state and counters.
+ * What the fields mean together (fresh, should refresh, must refresh, cooling down) is decided in one
+ * place, `token-refresh.state.ts`. Every field exists from the start so V8 keeps one object shape
+ * and the hot path stays a property read.
  */
 export class TokenCacheEntry {
   info: TokenInfo | undefined = undefined;
   /** `info`, already resolved: a cache hit hands out this very promise and allocates nothing. */
   resolved: Promise<TokenInfo> | undefined = undefined;
-  /** Fresh until here; -Infinity when there is no token, so the hot-path test fails without a branch. */
+  /** Fresh before here; -Infinity without a token, so the hot-path comparison fails without a branch. */
   refreshAt = -Infinity;
-  /**
-   * True from a token's arrival until `refreshAt`, cleared by the service's freshness timer: a cache
-   * hit reads this flag instead of the clock (`Date.now()` costs as much as the rest of a hit). Only
-   * set on the system clock; with any other clock it stays false and hits compare `refreshAt`.
-   */
-  fresh = false;
   /** Inside the margin after here: callers wait for the refresh. */
   mustRefreshAt = -Infinity;
   /** Half the token's lifetime: the sweep never refreshes it before this. */
   halfLifeAt = -Infinity;
+
+  /** The refresh the callers of this generation share (running, or queued behind an older one). */
   inflight: Promise<TokenInfo> | undefined = undefined;
   /** The in-flight refresh was started behind callers (sweep or should-refresh), not by a waiting caller. */
   inflightInBackground = false;
+  /** The one `store.obtain` actually running, whatever generation started it. */
+  running: Promise<unknown> | undefined = undefined;
+  /** The one refresh waiting for `running` to finish; it takes the generation current when it starts. */
+  queued: Promise<TokenInfo> | undefined = undefined;
   /** Bumped on eviction, so a refresh that started before it cannot store a token after it. */
   generation = 0;
+
+  /** Heap index in the refresh schedule, or {@link UNSCHEDULED} / {@link DUE}. */
+  scheduleSlot = UNSCHEDULED;
+  /** The instant the schedule holds this entry for (its next instant of interest). */
+  dueAt = Infinity;
 
   nextAttemptAt = 0;
   consecutiveFailures = 0;
   lastError: TokenError | undefined = undefined;
   /** The "no valid token" error was logged for the current failure episode. */
   expiryReported = false;
+
+  /** The token a renewal after a 401 brought; the API rejecting it too means renewing does not help. */
+  renewedToken: string | undefined = undefined;
+  /** The renewed token whose rejection is already counted in `rejectedRenewals`. */
+  countedRejection: string | undefined = undefined;
+  /** Renewals after a 401 in a row whose new token was rejected as well. */
+  rejectedRenewals = 0;
+  /** No 401-driven renewal before this instant. */
+  nextRenewalAt = 0;
 
   hits = 0;
   misses = 0;
@@ -66,16 +87,14 @@ export class TokenCacheEntry {
 
   /**
    * Forgets the token. A refresh already under way is let go too: its callers still get its result,
-   * but a caller arriving after the eviction starts a new one, so it cannot be handed the token that
-   * was just evicted (e.g. one an API rejected with 401).
+   * but a caller arriving after the eviction gets a refresh that starts after it, so it cannot be
+   * handed the token that was just evicted (e.g. one an API rejected with 401). The caller removes
+   * the entry from the schedule.
    */
   evict(): void {
-    this.fresh = false;
     this.info = undefined;
     this.resolved = undefined;
-    this.refreshAt = -Infinity;
-    this.mustRefreshAt = -Infinity;
-    this.halfLifeAt = -Infinity;
+    this.refreshAt = -Infinity; // the hot path's test now fails; nothing else reads the windows without `info`
     this.inflight = undefined;
     this.inflightInBackground = false;
     this.generation++;

@@ -1,55 +1,58 @@
 import { systemClock, type Clock } from '../clock.js';
-import type { TokenCacheEntry } from './token-cache-entry.js';
+import type { ClockSample } from './token-clock.sample.js';
+import type { Schedulable, TokenRefreshSchedule } from './token-refresh.schedule.js';
 
-/** Longest the timer runs before it looks at the clock again (a wall-clock jump, a very long lifetime). */
-const MAX_TIMER_DELAY_MS = 60_000;
+/** Longest the timer sleeps before it looks at the clock again: its delay runs on the monotonic clock. */
+export const MAX_TIMER_DELAY_MS = 60_000;
 
 /**
- * Keeps `entry.fresh` true from a token's arrival until its refresh time, so a cache hit reads a
- * flag instead of the clock: on this kind of VM `Date.now()` costs as much as the rest of a hit.
- * One unref'd timer for the whole service, due at the earliest refresh time. Only on the system
- * clock; with any other clock the flag stays false and hits compare times.
+ * One unref'd timer for the whole service, due at the schedule's earliest instant. When it fires it
+ * drops the hot path's clock sample (a long chain of microtasks never ends its turn, so the sample
+ * would not be taken again otherwise) and moves the entries that are due to the schedule's due list,
+ * where the sweep finds them. It touches only those entries: O(log n) each, never a walk over fresh
+ * tokens. Only on the system clock; with any other clock every call reads the clock anyway.
  */
 export class FreshnessTimer {
   private timer: ReturnType<typeof setTimeout> | undefined = undefined;
   /** When the timer fires; Infinity when it is not armed. */
-  private dueAt = Infinity;
+  private firesAt = Infinity;
+  private readonly enabled: boolean;
+  private stopped = false;
 
   constructor(
     private readonly clock: Clock,
-    private readonly entries: () => Iterable<TokenCacheEntry>,
-  ) {}
+    private readonly schedule: TokenRefreshSchedule<Schedulable>,
+    private readonly sample: ClockSample,
+  ) {
+    this.enabled = clock === systemClock;
+  }
 
-  /** Marks a freshly stored token fresh until its `refreshAt`. */
-  track(entry: TokenCacheEntry, now: number): void {
-    entry.fresh = this.clock === systemClock && now < entry.refreshAt;
-    if (entry.fresh && entry.refreshAt < this.dueAt) this.arm(entry.refreshAt, now);
+  /** Called after the schedule got an entry for `at`: fires earlier if it has to. */
+  onArmed(at: number): void {
+    if (this.enabled && !this.stopped && at < this.firesAt) this.arm(at, this.clock.now());
   }
 
   stop(): void {
+    this.stopped = true;
     clearTimeout(this.timer);
     this.timer = undefined;
-    this.dueAt = Infinity;
+    this.firesAt = Infinity;
   }
 
   private arm(at: number, now: number): void {
     clearTimeout(this.timer);
-    this.dueAt = at;
-    this.timer = setTimeout(() => this.expire(), Math.min(Math.max(at - now, 0), MAX_TIMER_DELAY_MS));
+    this.firesAt = at;
+    this.timer = setTimeout(() => this.fire(), Math.min(Math.max(at - now, 0), MAX_TIMER_DELAY_MS));
     this.timer.unref();
   }
 
-  /** Clears `fresh` on every entry whose refresh time has come, and re-arms for the next one. */
-  private expire(): void {
+  private fire(): void {
     this.timer = undefined;
-    this.dueAt = Infinity;
+    this.firesAt = Infinity;
+    this.sample.invalidate();
     const now = this.clock.now();
-    let next = Infinity;
-    for (const entry of this.entries()) {
-      if (!entry.fresh) continue;
-      if (now >= entry.refreshAt) entry.fresh = false;
-      else if (entry.refreshAt < next) next = entry.refreshAt;
-    }
+    this.schedule.promote(now);
+    const next = this.schedule.nextAt;
     if (next !== Infinity) this.arm(next, now);
   }
 }

@@ -61,3 +61,18 @@ export function retryDelayMs(consecutiveFailures: number, random: () => number =
   );
   return ceiling / 2 + random() * (ceiling / 2);
 }
+
+/**
+ * Delay before the next attempt after a failure: the backoff of {@link retryDelayMs}, or the
+ * server's `Retry-After` when it asks for longer, never more than the backoff maximum (a server
+ * asking for an hour must not leave a provider without a token for an hour).
+ */
+export function nextAttemptDelayMs(
+  consecutiveFailures: number,
+  random: () => number = Math.random,
+  retryAfterMs?: number,
+): number {
+  const backoffMs = retryDelayMs(consecutiveFailures, random);
+  if (retryAfterMs === undefined || !(retryAfterMs > backoffMs)) return backoffMs;
+  return Math.min(retryAfterMs, TOKEN_DEFAULTS.retryMaxDelayMs);
+}

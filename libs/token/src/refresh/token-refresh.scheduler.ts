@@ -81,8 +81,10 @@ export class TokenRefreshScheduler implements OnApplicationBootstrap, BeforeAppl
   }
 
   /**
-   * Stops the job and waits for the sweep under way, and so for the refreshes it started.
-   * `ScheduleModule` may already have removed the job from its registry; that is fine.
+   * Stops the job and waits for the sweep under way, and so for the refreshes it started, within
+   * the service's shutdown budget (`shutdownTimeoutMs`, shared with the service's own hook): a
+   * strategy that hangs is abandoned, not waited for. `ScheduleModule` may already have removed the
+   * job from its registry; that is fine.
    */
   async beforeApplicationShutdown(): Promise<void> {
     const job = this.job;
@@ -96,7 +98,7 @@ export class TokenRefreshScheduler implements OnApplicationBootstrap, BeforeAppl
         this.registry.deleteCronJob(TOKEN_REFRESH_JOB_NAME);
       }
     }
-    await this.running;
+    if (this.running !== undefined) await Promise.race([this.running, this.tokens.settleRefreshes()]);
   }
 
   /**

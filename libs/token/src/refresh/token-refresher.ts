@@ -4,9 +4,8 @@ import type { TokenStore } from '../stores/token-store.interface.js';
 import { TokenAcquisitionError, TokenRequestError, TokenResponseError } from '../token.errors.js';
 import type { TokenEventMap, TokenEvents } from '../token.events.js';
 import type { TokenCacheEntry } from './token-cache-entry.js';
-import type { FreshnessTimer } from './token-freshness.timer.js';
 import { TokenInfo } from '../token-info.js';
-import { planRefreshWindows, retryDelayMs } from './token-refresh.policy.js';
+import { nextAttemptDelayMs, planRefreshWindows } from './token-refresh.policy.js';
 
 const noop = () => {};
 
@@ -16,7 +15,8 @@ export interface TokenRefresherDeps {
   random: () => number;
   logger: Logger;
   events: TokenEvents;
-  freshness: FreshnessTimer;
+  /** Called when a refresh of `entry` ends (stored, failed or let go): the schedule holds it again. */
+  onSettled: (entry: TokenCacheEntry) => void;
   /** Longest a strategy's `generate()` may take. */
   refreshTimeoutMs: number;
 }
@@ -29,6 +29,9 @@ export interface TokenRefresherDeps {
 export class TokenRefresher {
   constructor(private readonly deps: TokenRefresherDeps) {}
 
+  /** Every `store.obtain` running, for shutdown. */
+  readonly running = new Set<Promise<unknown>>();
+
   /** Starts a refresh behind the callers unless one runs or the backoff after a failure has not passed. */
   inBackground(entry: TokenCacheEntry, now: number): Promise<TokenInfo> | undefined {
     if (entry.inflight !== undefined) return entry.inflight;
@@ -37,11 +40,39 @@ export class TokenRefresher {
   }
 
   /**
-   * The single refresh of an entry; callers that arrive while it runs get the same promise.
-   * `replacing` is the token a forced refresh must not take back from the shared store.
+   * The single refresh of an entry; callers that arrive while it runs get the same promise. When a
+   * refresh let go by an eviction still runs, one refresh queues behind it and every later caller
+   * (whatever else is evicted meanwhile) shares that one: at most one running and one queued per
+   * provider, and the queued one's timeout starts when it does. `replacing` is the token a forced
+   * refresh must not take back from the shared store.
    */
   start(entry: TokenCacheEntry, background: boolean, replacing?: string): Promise<TokenInfo> {
     if (entry.inflight !== undefined) return entry.inflight;
+    let pending = entry.queued;
+    if (pending === undefined) {
+      const running = entry.running;
+      pending =
+        running === undefined
+          ? this.run(entry, background, replacing)
+          : running.then(noop, noop).then(() => {
+              entry.queued = undefined;
+              return this.run(entry, background, replacing);
+            });
+      if (running !== undefined) entry.queued = pending;
+      const shared = pending;
+      const settle = () => {
+        if (entry.inflight === shared) entry.inflight = undefined;
+        this.deps.onSettled(entry);
+      };
+      shared.then(settle, settle); // before any caller's own reaction: they find the entry settled
+    }
+    entry.inflight = pending;
+    entry.inflightInBackground = background;
+    return pending;
+  }
+
+  /** One `store.obtain` and what follows it; the generation is the one current when it starts. */
+  private run(entry: TokenCacheEntry, background: boolean, replacing?: string): Promise<TokenInfo> {
     const { clock, store } = this.deps;
     const generation = entry.generation;
     const startedAt = clock.now();
@@ -61,23 +92,25 @@ export class TokenRefresher {
       !background && replacing === undefined && entry.info?.isExpiredAt(startedAt) === false
         ? entry.info
         : undefined;
-    const pending: Promise<TokenInfo> = Promise.resolve()
-      .then(() => store.obtain(entry.strategy.cacheKey, generate, isUsable, held))
-      .then((raw) => this.accept(entry, raw, generation, startedAt, background))
+    const obtained = Promise.resolve().then(() =>
+      store.obtain(entry.strategy.cacheKey, generate, isUsable, held),
+    );
+    entry.running = obtained;
+    this.running.add(obtained);
+    const release = () => {
+      this.running.delete(obtained);
+      if (entry.running === obtained) entry.running = undefined;
+    };
+    obtained.then(release, release);
+    return obtained
+      .then((raw) => this.accept(entry, raw, generation, startedAt, background, raw === held))
       .catch((error: unknown) => {
         throw generation === entry.generation
           ? this.recordFailure(entry, error)
           : error instanceof TokenAcquisitionError
             ? error
             : new TokenAcquisitionError(entry.name, error);
-      })
-      .finally(() => {
-        if (entry.inflight === pending) entry.inflight = undefined;
       });
-    entry.inflight = pending;
-    entry.inflightInBackground = background;
-    pending.catch(noop); // a background refresh has no caller to observe its failure
-    return pending;
   }
 
   /** After a failed refresh: the still-valid cached token, or the error for callers left without one. */
@@ -112,8 +145,9 @@ export class TokenRefresher {
     generation: number,
     startedAt: number,
     background: boolean,
+    servedBack = false,
   ): TokenInfo {
-    const { clock, random, logger, freshness } = this.deps;
+    const { clock, random, logger } = this.deps;
     const now = clock.now();
     const info = normalizeTokenInfo(entry.name, raw, now);
     // Evicted while it ran: its callers get the token, but it is not stored, counted or announced.
@@ -128,7 +162,9 @@ export class TokenRefresher {
     entry.refreshAt = windows.refreshAt;
     entry.mustRefreshAt = windows.mustRefreshAt;
     entry.halfLifeAt = windows.halfLifeAt;
-    freshness.track(entry, now);
+    // The store handed back the token this replica already holds (another replica holds the lease):
+    // replanned from now, but no new token, so nothing is counted, logged or announced.
+    if (servedBack) return info;
     const failuresBefore = entry.consecutiveFailures;
     entry.refreshes++;
     entry.consecutiveFailures = 0;
@@ -158,7 +194,11 @@ export class TokenRefresher {
     entry.failures++;
     entry.consecutiveFailures++;
     entry.lastError = failure;
-    const retryInMs = retryDelayMs(entry.consecutiveFailures, this.deps.random);
+    const retryInMs = nextAttemptDelayMs(
+      entry.consecutiveFailures,
+      this.deps.random,
+      requestedDelayMsOf(error),
+    );
     entry.nextAttemptAt = now + retryInMs;
     const serving = entry.info !== undefined && !entry.info.isExpiredAt(now);
     this.deps.logger.warn(
@@ -217,4 +257,14 @@ function withTimeout<T>(promise: Promise<T>, timeoutMs: number): Promise<T> {
     timer.unref();
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** The `Retry-After` a token endpoint sent with the failure, if any (carried on the error or its cause). */
+function requestedDelayMsOf(error: unknown): number | undefined {
+  for (let cause = error, depth = 0; cause instanceof Error && depth < 5; depth++) {
+    const value = (cause as { retryAfterMs?: unknown }).retryAfterMs;
+    if (typeof value === 'number' && Number.isFinite(value) && value >= 0) return value;
+    cause = cause.cause;
+  }
+  return undefined;
 }

@@ -1,4 +1,5 @@
 import type { TokenCacheEntry } from './token-cache-entry.js';
+import { refreshStateOf, type RefreshState } from './token-refresh.state.js';
 
 /**
  * State of one provider in `getStats()`. No token value, no secret.
@@ -7,6 +8,8 @@ import type { TokenCacheEntry } from './token-cache-entry.js';
  */
 export interface ProviderTokenStats {
   cached: boolean;
+  /** Where the token stands: `fresh`, `should-refresh`, `must-refresh` or `cooling-down`. */
+  state: RefreshState;
   /** Milliseconds until the cached token expires (negative once expired; null with no token). */
   expiresIn: number | null;
   isExpired: boolean;
@@ -45,8 +48,11 @@ export interface TokenStats {
   tokens: Record<string, ProviderTokenStats>;
 }
 
-/** Sums the counters of every entry and describes each one; reads no token value. */
-export function collectTokenStats(entries: Iterable<TokenCacheEntry>, now: number): TokenStats {
+/**
+ * Sums the counters of every provider (and its per-call variants) and describes each one; reads no
+ * token value. One pass, a constant amount of work per entry: it costs what the result holds.
+ */
+export function collectTokenStats(providers: Iterable<TokenCacheEntry>, now: number): TokenStats {
   const stats: TokenStats = {
     totalCached: 0,
     hits: 0,
@@ -58,33 +64,40 @@ export function collectTokenStats(entries: Iterable<TokenCacheEntry>, now: numbe
     unauthorizedRetries: 0,
     tokens: {},
   };
-  for (const entry of entries) {
-    const info = entry.info;
-    if (info !== undefined) stats.totalCached++;
-    stats.hits += entry.hits;
-    stats.misses += entry.misses;
-    stats.refreshes += entry.refreshes;
-    stats.failures += entry.failures;
-    stats.fallbacks += entry.fallbacks;
-    stats.unauthorizedRetries += entry.unauthorizedRetries;
-    stats.tokens[entry.name] = {
-      cached: info !== undefined,
-      expiresIn: info === undefined ? null : info.expiresAt - now,
-      isExpired: info === undefined || info.isExpiredAt(now),
-      isNearExpiry: info === undefined || now > entry.mustRefreshAt,
-      lastRefreshAt: entry.lastRefreshAt ?? null,
-      lastRefreshDurationMs: entry.lastRefreshDurationMs ?? null,
-      consecutiveFailures: entry.consecutiveFailures,
-      degraded: entry.consecutiveFailures > 0,
-      hits: entry.hits,
-      misses: entry.misses,
-      refreshes: entry.refreshes,
-      failures: entry.failures,
-      fallbacks: entry.fallbacks,
-      unauthorizedRetries: entry.unauthorizedRetries,
-    };
+  for (const provider of providers) {
+    addEntry(stats, provider, now);
+    if (provider.variants !== undefined)
+      for (const variant of provider.variants.values()) addEntry(stats, variant, now);
   }
   const calls = stats.hits + stats.misses;
   stats.hitRate = calls === 0 ? 0 : stats.hits / calls;
   return stats;
+}
+
+function addEntry(stats: TokenStats, entry: TokenCacheEntry, now: number): void {
+  const info = entry.info;
+  if (info !== undefined) stats.totalCached++;
+  stats.hits += entry.hits;
+  stats.misses += entry.misses;
+  stats.refreshes += entry.refreshes;
+  stats.failures += entry.failures;
+  stats.fallbacks += entry.fallbacks;
+  stats.unauthorizedRetries += entry.unauthorizedRetries;
+  stats.tokens[entry.name] = {
+    cached: info !== undefined,
+    state: refreshStateOf(entry, now),
+    expiresIn: info === undefined ? null : info.expiresAt - now,
+    isExpired: info === undefined || info.isExpiredAt(now),
+    isNearExpiry: info === undefined || now > entry.mustRefreshAt,
+    lastRefreshAt: entry.lastRefreshAt ?? null,
+    lastRefreshDurationMs: entry.lastRefreshDurationMs ?? null,
+    consecutiveFailures: entry.consecutiveFailures,
+    degraded: entry.consecutiveFailures > 0,
+    hits: entry.hits,
+    misses: entry.misses,
+    refreshes: entry.refreshes,
+    failures: entry.failures,
+    fallbacks: entry.fallbacks,
+    unauthorizedRetries: entry.unauthorizedRetries,
+  };
 }

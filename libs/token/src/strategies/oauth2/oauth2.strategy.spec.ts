@@ -339,7 +339,7 @@ describe('OAuth2Strategy: refresh tokens (RFC 6749 §6)', () => {
     },
   );
 
-  it('keeps the refresh token (and throws) when the endpoint fails for another reason', async () => {
+  it('keeps the refresh token (and throws) when the endpoint fails for another reason, after trying client credentials', async () => {
     const endpoint = refreshingEndpoint();
     server.handle(endpoint.handler);
     const s = strategy();
@@ -347,10 +347,14 @@ describe('OAuth2Strategy: refresh tokens (RFC 6749 §6)', () => {
     server.handle((_req, res) => sendJson(res, 503, { error: 'temporarily_unavailable' }));
     const error = await rejection(s.generate());
     expect(error).toBeInstanceOf(TokenEndpointError);
-    expect(server.requests).toHaveLength(2);
+    expect(server.requests.map((r) => r.form.get('grant_type'))).toEqual([
+      'client_credentials',
+      'refresh_token',
+      'client_credentials',
+    ]);
     server.handle(endpoint.handler);
     await s.generate();
-    expect(server.requests[2].form.get('refresh_token')).toBe('rt-1');
+    expect(server.requests[3].form.get('refresh_token')).toBe('rt-1');
   });
 
   it('never spends one refresh token twice under concurrent generate() calls', async () => {

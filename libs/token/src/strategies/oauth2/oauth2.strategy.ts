@@ -4,7 +4,7 @@ import { createRedactor } from './token-endpoint-redaction.js';
 import { postTokenRequest } from './token-endpoint-request.js';
 import { parseTokenEndpointResponse } from './token-endpoint-response.js';
 import { TOKEN_DEFAULTS } from '../../token.constants.js';
-import { InvalidTokenOptionsError, TokenEndpointError } from '../../token.errors.js';
+import { InvalidTokenOptionsError, TokenEndpointError, TokenRequestError } from '../../token.errors.js';
 import type { TokenInfo } from '../../token-info.js';
 import type {
   TokenGenerateContext,
@@ -49,7 +49,8 @@ type ParsedOAuth2Config = z.output<typeof oauth2ProviderSchema>;
  * Gets tokens from an OAuth2 token endpoint with the client-credentials grant (RFC 6749 §4.4),
  * authenticating with `client_secret_basic` (default), `client_secret_post` or `private_key_jwt`
  * (RFC 7523). When the server hands out a `refresh_token`, the next `generate()` spends it
- * (RFC 6749 §6) and falls back to client credentials if the server refuses it. Responses are read
+ * (RFC 6749 §6) and falls back to client credentials when that fails in any way; the refresh token
+ * is kept for the next attempt only after a 5xx, a 429 or a network failure or timeout. Responses are read
  * per §5.1/§5.2 into a {@link TokenInfo} or a typed error (`TokenEndpointError`,
  * `TokenResponseError`, `TokenRequestError`) whose message never holds a secret or a token.
  * Options add the JWT-bearer (`jwtBearer`, RFC 7523) or token-exchange (`tokenExchange`, RFC 8693)
@@ -195,13 +196,14 @@ export class OAuth2Strategy implements TokenStrategy {
         this.#refreshToken = refreshTokenOf(info) ?? refreshToken;
         return info;
       } catch (error) {
-        if (!isRejectedGrant(error)) throw error;
-        // Expired, revoked or already rotated: forget it and start over with the client's own credentials.
-        this.#refreshToken = undefined;
+        // Whatever went wrong, the client's own grant is tried next. The refresh token is kept only
+        // while the server may still honour it: not once refused (expired, revoked, rotated), nor
+        // after a success answer that could not be read (it may have been rotated by it).
+        if (!mayStillHonour(error)) this.#refreshToken = undefined;
       }
     }
     const info = await this.#clientCredentialsGrant();
-    this.#refreshToken = refreshTokenOf(info);
+    this.#refreshToken = refreshTokenOf(info) ?? this.#refreshToken;
     return info;
   }
 
@@ -330,10 +332,15 @@ function refreshTokenOf(info: TokenInfo): string | undefined {
   return typeof value === 'string' && value.length > 0 ? value : undefined;
 }
 
-/** The server refused the refresh token itself (RFC 6749 §5.2 `invalid_grant`, or a 400/401). */
-function isRejectedGrant(error: unknown): boolean {
-  return (
-    error instanceof TokenEndpointError &&
-    (error.error === 'invalid_grant' || error.status === 400 || error.status === 401)
-  );
+/**
+ * After a failed refresh-token grant: true when the server may still honour the refresh token, i.e.
+ * it did not get to decide on it (5xx, 429, no answer). False when it refused it (RFC 6749 §5.2
+ * `invalid_grant`, or any other 4xx) or answered 2xx with something unreadable (it may have rotated it).
+ */
+function mayStillHonour(error: unknown): boolean {
+  if (error instanceof TokenEndpointError) {
+    if (error.error === 'invalid_grant') return false;
+    return error.status >= 500 || error.status === 429;
+  }
+  return error instanceof TokenRequestError;
 }

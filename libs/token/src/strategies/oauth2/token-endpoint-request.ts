@@ -23,6 +23,8 @@ export interface TokenEndpointRawResponse {
   body: string;
   /** The `DPoP-Nonce` header (RFC 9449 §8), when the server sent one. */
   dpopNonce?: string;
+  /** The `Retry-After` header, when there is one. */
+  retryAfter?: string;
 }
 
 /**
@@ -74,11 +76,13 @@ export async function postTokenRequest(request: TokenEndpointRequest): Promise<T
       fail(`reading the response: ${networkReason(error)}`, socketError(error)),
     );
     const dpopNonce = response.headers.get('dpop-nonce') ?? undefined;
+    const retryAfter = response.headers.get('retry-after') ?? undefined;
     return {
       status: response.status,
       contentType: response.headers.get('content-type') ?? '',
       body,
       dpopNonce,
+      retryAfter,
     };
   } finally {
     clearTimeout(timer);

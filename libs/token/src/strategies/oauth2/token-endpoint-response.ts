@@ -1,5 +1,10 @@
 import { decodeJwt } from 'jose';
-import { TokenEndpointError, TokenRequestError, TokenResponseError } from '../../token.errors.js';
+import {
+  TokenEndpointError,
+  TokenEndpointRetryLaterError,
+  TokenRequestError,
+  TokenResponseError,
+} from '../../token.errors.js';
 import { TokenInfo } from '../../token-info.js';
 import {
   MAX_SNIPPET_CHARS,
@@ -52,8 +57,20 @@ export function parseTokenEndpointResponse(
       `token endpoint redirected (${status}); redirects are not followed, check "tokenUrl"`,
     );
   }
-  if (status < 200 || status >= 300)
-    throw endpointError(response, options.redact, parseObject(response.body));
+  if (status < 200 || status >= 300) {
+    const error = endpointError(response, options.redact, parseObject(response.body));
+    // 429 and 503 may say when to come back (RFC 9110 §10.2.3); the refresh engine waits at least that.
+    const retryAfterMs =
+      status === 429 || status === 503 ? retryAfterMsOf(response.retryAfter, options.receivedAt) : undefined;
+    if (retryAfterMs === undefined) throw error;
+    throw new TokenEndpointRetryLaterError(
+      status,
+      error.error,
+      error.errorDescription,
+      error.body,
+      retryAfterMs,
+    );
+  }
 
   if (!isJsonMediaType(response.contentType)) {
     const shown = sanitizeServerText(response.contentType || 'none', options.redact, 80);
@@ -190,4 +207,17 @@ function endpointError(
   // Each piece is clean; make sure joining them into the message did not spell a secret either.
   if (!redact.reveals(error.message)) return error;
   return new TokenEndpointError(response.status, undefined, undefined, snippet);
+}
+
+/**
+ * A `Retry-After` value in milliseconds from `now`: delay-seconds or an HTTP-date (RFC 9110 §10.2.3).
+ * Undefined when absent or unreadable; a date in the past is 0.
+ */
+export function retryAfterMsOf(value: string | undefined, now: number): number | undefined {
+  if (value === undefined) return undefined;
+  const text = value.trim();
+  if (/^\d+$/.test(text)) return Number(text) * 1000;
+  if (!/^[A-Za-z]{3},? /.test(text)) return undefined;
+  const at = Date.parse(text);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }

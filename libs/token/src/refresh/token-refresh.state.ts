@@ -1,0 +1,118 @@
+import type { TokenInfo } from '../token-info.js';
+import { retryDelayMs } from './token-refresh.policy.js';
+
+/**
+ * Where a provider's cached token stands at an instant, as in Azure's token cycler:
+ * - `fresh`: served from memory, nothing else happens;
+ * - `should-refresh`: served, and one refresh runs behind the callers;
+ * - `must-refresh`: no valid token, or one inside its margin: callers wait for the one shared refresh;
+ * - `cooling-down`: the last refresh failed and its backoff has not passed (or it keeps failing while
+ *   the token is inside its margin): a still-valid token is served, otherwise callers fail at once.
+ *
+ * @publicApi
+ */
+export type RefreshState = 'fresh' | 'should-refresh' | 'must-refresh' | 'cooling-down';
+
+/** What the decisions below read of a cache entry; `TokenCacheEntry` has all of it. */
+export interface RefreshStateView {
+  readonly info: TokenInfo | undefined;
+  readonly refreshAt: number;
+  readonly mustRefreshAt: number;
+  readonly halfLifeAt: number;
+  readonly inflight: Promise<TokenInfo> | undefined;
+  readonly inflightInBackground: boolean;
+  readonly consecutiveFailures: number;
+  readonly nextAttemptAt: number;
+  readonly lastRefreshDurationMs: number | undefined;
+}
+
+/**
+ * The one decision every path asks: the hot path (its comparison `now < refreshAt` is the first
+ * clause, inlined), the slow path, the sweep, `getStats()` and health.
+ */
+export function refreshStateOf(entry: RefreshStateView, now: number): RefreshState {
+  const info = entry.info;
+  if (info !== undefined && now < info.expiresAt) {
+    if (now < entry.refreshAt) return 'fresh';
+    if (now <= entry.mustRefreshAt) return 'should-refresh';
+    // Inside the margin while the endpoint is known to fail: keep serving the valid token.
+    if (entry.consecutiveFailures > 0) return 'cooling-down';
+    // Inside the margin, but a background refresh began before this caller came: the endpoint is
+    // slow or hanging, and waiting would only add its latency to a call that holds a valid token.
+    if (entry.inflight !== undefined && entry.inflightInBackground) return 'should-refresh';
+    return 'must-refresh';
+  }
+  // No valid token: fail fast while cooling down instead of calling a dead endpoint for every caller.
+  if (entry.inflight === undefined && now < entry.nextAttemptAt) return 'cooling-down';
+  return 'must-refresh';
+}
+
+/**
+ * The entry's next instant of interest, the key the refresh schedule holds it by: the earliest a
+ * sweep could want to refresh it. `undefined`: nothing happens to it until a caller comes (no token,
+ * or a refresh under way, whose end schedules it again).
+ */
+export function nextInstantOf(entry: RefreshStateView): number | undefined {
+  if (entry.info === undefined || entry.inflight !== undefined) return undefined;
+  if (entry.consecutiveFailures > 0) return entry.nextAttemptAt;
+  const ahead = entry.mustRefreshAt - (entry.lastRefreshDurationMs ?? 0);
+  return Math.min(entry.refreshAt, Math.max(entry.halfLifeAt, ahead));
+}
+
+/**
+ * Whether a sweep, the next one being `horizonMs` away, starts a background refresh now: the token
+ * is due, or would enter its margin (allowing for its last refresh's duration) before the next sweep,
+ * but never before half its life (a token shorter than the sweep interval is left to its callers'
+ * background refresh instead of being replaced just after it arrived), never during a backoff, and
+ * never for a provider that was never fetched or was evicted.
+ */
+export function sweepShouldRefresh(entry: RefreshStateView, now: number, horizonMs: number): boolean {
+  if (entry.info === undefined || entry.inflight !== undefined || now < entry.nextAttemptAt) return false;
+  if (now >= entry.refreshAt) return true;
+  const dueBy = now + horizonMs + (entry.lastRefreshDurationMs ?? 0);
+  return now >= entry.halfLifeAt && dueBy > entry.mustRefreshAt;
+}
+
+/** What a renewal after a 401 does: renew now, use the token already current, or hold (cool-down). */
+export type UnauthorizedRenewal = 'renew' | 'use-current' | 'hold';
+
+/** The 401-renewal fields of a cache entry. */
+export interface RenewalState {
+  readonly info: TokenInfo | undefined;
+  renewedToken: string | undefined;
+  countedRejection: string | undefined;
+  rejectedRenewals: number;
+  nextRenewalAt: number;
+}
+
+/**
+ * Decides what a 401 with `rejectedToken` leads to, and records it. The first 401 for a token that
+ * came from an ordinary refresh renews at once. A token that a renewal itself brought, rejected
+ * too, means the API rejects fresh tokens (revoked client, missing permission, clock skew on its
+ * side): renewals then back off like failed refreshes, and callers keep the cached token meanwhile.
+ * Returns whether this 401 started such an episode (the caller warns once).
+ */
+export function decideUnauthorizedRenewal(
+  entry: RenewalState,
+  rejectedToken: string,
+  now: number,
+  random: () => number,
+): { renewal: UnauthorizedRenewal; episodeStarted: boolean } {
+  // Someone renewed (or evicted) already: a burst of 401s for one token costs one renewal.
+  if (entry.info?.token !== rejectedToken) return { renewal: 'use-current', episodeStarted: false };
+  let episodeStarted = false;
+  if (rejectedToken === entry.renewedToken) {
+    // Counted once, however many requests carried it.
+    if (entry.countedRejection !== rejectedToken) {
+      entry.countedRejection = rejectedToken;
+      entry.rejectedRenewals++;
+      entry.nextRenewalAt = now + retryDelayMs(entry.rejectedRenewals, random);
+      episodeStarted = entry.rejectedRenewals === 1;
+    }
+  } else {
+    // A token from an ordinary refresh: its first 401 renews at once, whatever came before.
+    entry.rejectedRenewals = 0;
+    entry.nextRenewalAt = 0;
+  }
+  return { renewal: now < entry.nextRenewalAt ? 'hold' : 'renew', episodeStarted };
+}
