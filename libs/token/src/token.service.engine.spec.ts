@@ -365,4 +365,50 @@ describe('TokenService refresh engine', () => {
     service.register('plain', strategyFor('plain'));
     await expect(service.getToken('plain', { tenant: 'x' })).rejects.toThrow(/takes no per-call scope/);
   });
+
+  it('sums the counters of every provider and variant in getStats(), and describes each at its boundaries', async () => {
+    const { clock, service } = manual();
+    const a = new StubStrategy(clock, HOUR, 'a');
+    const b = new StubStrategy(clock, HOUR, 'b');
+    service.register('a', a);
+    service.register('b', b);
+    service.register('idle', new StubStrategy(clock, HOUR, 'idle'));
+    await service.getTokens(['a', 'b']);
+    await service.getToken('a');
+    b.fail = new Error('down');
+    clock.set(T0 + 3_300_000); // b at its must-refresh point: still should-refresh
+    await service.refreshToken('b').catch(() => undefined);
+    await service.getToken('b'); // at the must-refresh point: still served as a hit
+    await service.renewAfterUnauthorized('a', 'not-the-token');
+    const stats = service.getStats();
+    expect(stats).toMatchObject({
+      totalCached: 2,
+      refreshes: 2,
+      failures: 1,
+      fallbacks: 0,
+      unauthorizedRetries: 1,
+    });
+    expect(stats.hits).toBe(stats.tokens.a.hits + stats.tokens.b.hits);
+    expect(stats.misses).toBe(3); // two cold fetches, one forced refresh
+    expect(stats.tokens.b).toMatchObject({ expiresIn: 300_000, isNearExpiry: false, isExpired: false });
+    expect(stats.tokens.idle).toMatchObject({ cached: false, expiresIn: null, lastRefreshDurationMs: null });
+    clock.advance(1);
+    expect(service.getStats().tokens.b).toMatchObject({ expiresIn: 299_999, isNearExpiry: true });
+  });
+
+  it('finds Retry-After on the cause of what a strategy throws, ignoring values that are not delays', async () => {
+    const { service } = manual();
+    const retries: number[] = [];
+    service.events.on('refresh-failed', ({ retryInMs }) => retries.push(retryInMs));
+    const wrapped = (retryAfterMs: number) =>
+      new Error('wrapped', {
+        cause: new TokenEndpointRetryLaterError(429, undefined, undefined, undefined, retryAfterMs),
+      });
+    const answers = [wrapped(9_000), wrapped(-5), wrapped(Number.NaN)];
+    service.register('p', { cacheKey: 'p', generate: () => Promise.reject(answers.shift()) });
+    for (let i = 0; i < 3; i++) {
+      await service.refreshToken('p').catch(() => undefined);
+    }
+    expect(retries).toEqual([9_000, 1_000, 2_000]);
+  });
 });
