@@ -259,6 +259,32 @@ describe('refresh engine under injected faults', () => {
     expect(logs.lines.filter((line) => /abandoned/.test(line))).toHaveLength(1);
   }, 20_000);
 
+  it('shutdownTimeoutMs from the module options caps app.close() while a custom strategy hangs', async () => {
+    const logs = new LogCapture();
+    const strategy = { cacheKey: 'hang-cap', generate: () => new Promise<TokenInfo>(() => {}) };
+    const moduleRef = await Test.createTestingModule({
+      imports: [
+        TokenModule.forRoot({
+          shutdownTimeoutMs: 100,
+          refreshTimeoutMs: 60_000,
+          refresh: { enabled: false },
+          providers: { hang: { type: 'custom', useFactory: () => strategy } },
+        }),
+      ],
+    })
+      .setLogger(logs)
+      .compile();
+    await moduleRef.init();
+    void moduleRef
+      .get(TokenService)
+      .getToken('hang')
+      .catch(() => {});
+    await flushPromises();
+    // The default 5 s cap would outlast this test's 3 s timeout; the configured 100 ms does not.
+    await moduleRef.close();
+    expect(logs.lines.filter((line) => /abandoned/.test(line))).toHaveLength(1);
+  }, 3_000);
+
   it('row 7: a health check while the token endpoint hangs answers at once, from what the service knows', async () => {
     const server = await endpoint();
     server.answer = () => undefined; // hangs until the request timeout (10 s)

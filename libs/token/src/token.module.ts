@@ -77,6 +77,7 @@ const tokenServiceProvider: Provider = {
       safetyMarginMs: config.safetyMarginMs,
       refreshTimeoutMs: config.refreshTimeoutMs,
       maxVariantsPerProvider: config.maxVariantsPerProvider,
+      shutdownTimeoutMs: config.shutdownTimeoutMs,
     });
     for (const [name, strategy, providerOptions] of strategies)
       service.register(name, strategy, providerOptions);

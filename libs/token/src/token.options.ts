@@ -35,6 +35,8 @@ export const tokenConfigSchema = z.strictObject({
   refreshTimeoutMs: z.number().int().positive().optional(),
   /** Per-call variants (scope, tenant…) kept per provider, least recently used dropped first. Default 100. */
   maxVariantsPerProvider: z.number().int().positive().optional(),
+  /** Longest `app.close()` waits for refreshes in flight before abandoning them. Default 5 000 ms. */
+  shutdownTimeoutMs: z.number().int().nonnegative().optional(),
   /** The preemptive refresh sweep. */
   refresh: z
     .strictObject({
