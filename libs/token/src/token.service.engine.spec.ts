@@ -147,6 +147,31 @@ describe('TokenService refresh engine', () => {
     expect(retries).toEqual([7_000, 60_000]);
   });
 
+  it('a backoff never outlasts the valid token: the first caller after expiry gets an attempt, not a fast failure', async () => {
+    const { clock, service } = manual({ safetyMarginMs: 1_000, random: () => 1 });
+    let down = false;
+    let minted = 0;
+    service.register('p', {
+      cacheKey: 'p',
+      generate: () =>
+        down
+          ? Promise.reject(new Error('endpoint down'))
+          : Promise.resolve(new TokenInfo({ token: `t${++minted}`, expiresAt: clock.now() + 4_000 })),
+    });
+    await service.getToken('p');
+    down = true;
+    // Failures while the token is still valid: the second backoff (2 s) would end after its expiry.
+    for (const at of [2_600, 1_000, 200]) {
+      clock.advance(at);
+      await expect(service.getToken('p')).resolves.toMatchObject({ token: 't1' });
+      await flushPromises();
+    }
+    expect(service.getStats().tokens.p.consecutiveFailures).toBe(2);
+    clock.advance(200); // the token has just expired, and the endpoint is back
+    down = false;
+    await expect(service.getToken('p')).resolves.toMatchObject({ token: 't2' });
+  });
+
   it('a 401 for a token already replaced renews nothing and returns the current one', async () => {
     const { clock, service } = manual();
     const strategy = new StubStrategy(clock, HOUR, 'p');

@@ -90,6 +90,21 @@ describe('refresh policy', () => {
   );
 
   it.each([
+    // failures, random, Retry-After, valid for, delay
+    [3, 1, undefined, 1_500, 1_500], // the backoff (4 s) would outlast the token: one attempt by its expiry
+    [3, 1, undefined, 4_000, 4_000],
+    [3, 1, undefined, 9_000, 4_000], // the token outlasts the backoff: the backoff stands
+    [3, 1, undefined, 0, 4_000], // nothing valid left: the plain backoff
+    [3, 1, undefined, -5, 4_000],
+    [3, 1, 10_000, 1_500, 10_000], // the server's Retry-After is obeyed even so
+  ])(
+    'after %i failures, random %d, Retry-After %p and a token valid %i ms more, the next attempt waits %i ms',
+    (failures, random, after, validFor, delay) => {
+      expect(nextAttemptDelayMs(failures, fixed(random), after, validFor)).toBe(delay);
+    },
+  );
+
+  it.each([
     ['5', 5_000],
     [' 120 ', 120_000],
     ['0', 0],

@@ -65,14 +65,20 @@ export function retryDelayMs(consecutiveFailures: number, random: () => number =
 /**
  * Delay before the next attempt after a failure: the backoff of {@link retryDelayMs}, or the
  * server's `Retry-After` when it asks for longer, never more than the backoff maximum (a server
- * asking for an hour must not leave a provider without a token for an hour).
+ * asking for an hour must not leave a provider without a token for an hour). While a valid token
+ * is held (`validForMs` left), the backoff never outlasts it: one more attempt comes by the time it
+ * expires, instead of callers failing fast on an expired token while the endpoint may be back.
+ * A server's `Retry-After` is still obeyed.
  */
 export function nextAttemptDelayMs(
   consecutiveFailures: number,
   random: () => number = Math.random,
   retryAfterMs?: number,
+  validForMs?: number,
 ): number {
   const backoffMs = retryDelayMs(consecutiveFailures, random);
-  if (retryAfterMs === undefined || !(retryAfterMs > backoffMs)) return backoffMs;
-  return Math.min(retryAfterMs, TOKEN_DEFAULTS.retryMaxDelayMs);
+  if (retryAfterMs !== undefined && retryAfterMs > backoffMs) {
+    return Math.min(retryAfterMs, TOKEN_DEFAULTS.retryMaxDelayMs);
+  }
+  return validForMs !== undefined && validForMs > 0 ? Math.min(backoffMs, validForMs) : backoffMs;
 }

@@ -194,13 +194,14 @@ export class TokenRefresher {
     entry.failures++;
     entry.consecutiveFailures++;
     entry.lastError = failure;
+    const serving = entry.info !== undefined && !entry.info.isExpiredAt(now);
     const retryInMs = nextAttemptDelayMs(
       entry.consecutiveFailures,
       this.deps.random,
       requestedDelayMsOf(error),
+      serving ? entry.info!.expiresAt - now : undefined,
     );
     entry.nextAttemptAt = now + retryInMs;
-    const serving = entry.info !== undefined && !entry.info.isExpiredAt(now);
     this.deps.logger.warn(
       `${failure.message} (failure ${entry.consecutiveFailures}); retry in ${Math.round(retryInMs)} ms; ` +
         (serving ? 'serving the cached token meanwhile' : 'no valid token cached'),
