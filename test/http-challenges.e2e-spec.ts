@@ -82,9 +82,13 @@ describe('RFC 6750 challenges (axios and fetch) vs oidc-provider', () => {
   };
   const tokenRequests = () => issuer.tokenCalls.length;
 
-  /** Revokes the cached token at the issuer: the API will answer invalid_token. */
+  /**
+   * Revokes the cached token at the issuer: the API will answer invalid_token. The token is first
+   * replaced by an ordinary refresh: each case starts as production would, with a token that no
+   * earlier 401 renewal brought (a renewed token rejected again starts the renewal backoff).
+   */
   async function revokeCached(): Promise<string> {
-    const { token } = await tokens.getToken('orders');
+    const { token } = await tokens.refreshToken('orders');
     await (await issuer.provider.ClientCredentials.find(token))!.destroy();
     return token;
   }
@@ -127,7 +131,7 @@ describe('RFC 6750 challenges (axios and fetch) vs oidc-provider', () => {
     });
 
     it('a 401 whose challenge does not parse → as before: evict and retry once', async () => {
-      await tokens.getToken('orders');
+      await tokens.refreshToken('orders'); // a token from an ordinary refresh, as in revokeCached()
       api.malformedChallenge = true;
       const before = tokenRequests();
       const outcome = await clients[client]('/orders/orders:read').catch((error: unknown) =>

@@ -52,7 +52,7 @@ export function headerSafeProblem(value: unknown): string | undefined {
 }
 
 /** Checks each per-call parameter; throws `InvalidTokenOptionsError` naming the first bad field. */
-function validateRequestParameters(parameters: TokenRequestParameters): void {
+function validateRequestParameters(parameters: TokenRequestParameters, provider?: string): void {
   const checks: [keyof TokenRequestParameters, (value: unknown) => string | undefined][] = [
     ['tenant', tenantProblem],
     ['scope', scopeProblem],
@@ -64,7 +64,8 @@ function validateRequestParameters(parameters: TokenRequestParameters): void {
     if (value === undefined) continue;
     const problem = problemOf(value);
     if (problem) {
-      throw new InvalidTokenOptionsError(`per-call "${field}" ${problem}`, undefined, field);
+      const subject = provider === undefined ? '' : `token provider "${provider}": `;
+      throw new InvalidTokenOptionsError(`${subject}per-call "${field}" ${problem}`, provider, field);
     }
   }
 }
@@ -75,6 +76,7 @@ function validateRequestParameters(parameters: TokenRequestParameters): void {
  */
 export function requestParametersOf(
   options: TokenRequestParameters | undefined,
+  provider?: string,
 ): TokenRequestParameters | undefined {
   if (options === undefined) return undefined;
   const { scope, audience, resource, tenant, subjectToken } = options;
@@ -91,13 +93,13 @@ export function requestParametersOf(
     (typeof subjectToken !== 'string' || !/^[\x20-\x7e]{1,8192}$/.test(subjectToken))
   ) {
     throw new InvalidTokenOptionsError(
-      'per-call "subjectToken" must be 1-8192 printable ASCII characters',
-      undefined,
+      `${provider === undefined ? '' : `token provider "${provider}": `}per-call "subjectToken" must be 1-8192 printable ASCII characters`,
+      provider,
       'subjectToken',
     );
   }
   const parameters = { scope, audience, resource, tenant, subjectToken };
-  validateRequestParameters(parameters);
+  validateRequestParameters(parameters, provider);
   return parameters;
 }
 

@@ -172,6 +172,18 @@ describe('TokenService refresh engine', () => {
     await expect(service.getToken('p')).resolves.toMatchObject({ token: 't2' });
   });
 
+  it('a bad per-call value is a rejection naming the provider and the field, never a synchronous throw', async () => {
+    const { clock, service } = manual();
+    const strategy = Object.assign(new StubStrategy(clock, HOUR, 'p'), {
+      withParameters: () => new StubStrategy(clock, HOUR, 'v'),
+    });
+    service.register('p', strategy);
+    let pending: Promise<TokenInfo> | undefined;
+    expect(() => (pending = service.getToken('p', { tenant: '..' }))).not.toThrow();
+    await expect(pending).rejects.toMatchObject({ provider: 'p', field: 'tenant' });
+    await expect(pending).rejects.toThrow('token provider "p": per-call "tenant"');
+  });
+
   it('a 401 for a token already replaced renews nothing and returns the current one', async () => {
     const { clock, service } = manual();
     const strategy = new StubStrategy(clock, HOUR, 'p');

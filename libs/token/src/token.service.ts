@@ -362,18 +362,19 @@ export class TokenService implements OnApplicationShutdown {
   ): Promise<TokenInfo> {
     if (base === undefined) return Promise.reject(new TokenProviderNotFoundError(name));
     let entry = base;
-    const parameters = requestParametersOf(options);
-    if (parameters !== undefined) {
-      try {
+    // A bad per-call value is a rejection like any other failure, never a synchronous throw.
+    try {
+      const parameters = requestParametersOf(options, name);
+      if (parameters !== undefined) {
         entry = variantOf(base, parameters, {
           maxVariants: this.maxVariantsPerProvider,
           now: this.clock.now(),
           logger: this.logger,
           evict: (variant) => this.evict(variant),
         });
-      } catch (error) {
-        return Promise.reject(error);
       }
+    } catch (error) {
+      return Promise.reject(error);
     }
     const now = this.sample.read();
     const info = entry.info;
