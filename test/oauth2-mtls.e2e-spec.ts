@@ -9,6 +9,7 @@ import { createHash, X509Certificate } from 'node:crypto';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
+import { inspect } from 'node:util';
 import { exportJWK, importX509 } from 'jose';
 import { TokenModule, TokenService } from '../libs/token/src/index.js';
 import { OAuth2Strategy } from '../libs/token/src/strategies/oauth2/oauth2.strategy.js';
@@ -156,6 +157,20 @@ describe('mTLS (RFC 8705) vs oidc-provider', () => {
         headers: { authorization: `Bearer ${token}` },
       }).catch(() => undefined);
       expect(plain?.status ?? 'refused').not.toBe(200);
+      // An axios error from a certificate-bound request, inspected deeper than a logger would (the
+      // key sat at depth 4; depth Infinity prints >100 MB of sockets):
+      // the client certificate's private key is reachable from no field of it.
+      const failed = await http.axiosRef
+        .get(`${apiOrigin}/orders`, { token: 'orders', validateStatus: () => false })
+        .then(
+          () => undefined,
+          (error: unknown) => error,
+        );
+      expect(failed).toBeDefined();
+      const dump = inspect(failed, { depth: 8 });
+      expect(dump).toContain('agent');
+      expect(dump).not.toContain('PRIVATE KEY');
+      for (const line of certs.client.key.split('\n').slice(1, -2)) expect(dump).not.toContain(line);
     } finally {
       await app.close();
     }

@@ -2,7 +2,7 @@ import { Agent, request as httpsRequest } from 'node:https';
 import { z } from 'zod';
 import { nonEmptyString } from '../../config/provider-options.schema.js';
 import { InvalidTokenOptionsError, TokenRequestError } from '../../token.errors.js';
-import { createSecureContext } from 'node:tls';
+import { createSecureContext, type SecureContext } from 'node:tls';
 import { describeEndpoint } from './token-endpoint-url.js';
 import type { TokenEndpointRawResponse, TokenEndpointRequest } from './token-endpoint-request.js';
 
@@ -46,9 +46,14 @@ export class MtlsClient {
   readonly boundTokens: boolean;
 
   constructor(config: MtlsConfig) {
+    let secureContext: SecureContext;
     try {
       // Built now: a key that does not match the certificate stops start-up, not the first call.
-      createSecureContext({ cert: config.certificate, key: config.privateKey, ca: config.ca });
+      secureContext = createSecureContext({
+        cert: config.certificate,
+        key: config.privateKey,
+        ca: config.ca,
+      });
     } catch {
       // Node's message may quote the PEM; name the field only.
       throw new InvalidTokenOptionsError(
@@ -57,12 +62,9 @@ export class MtlsClient {
         'mtls',
       );
     }
-    this.agent = new Agent({
-      cert: config.certificate,
-      key: config.privateKey,
-      ca: config.ca,
-      keepAlive: true,
-    });
+    // The agent gets the built context, not the PEM: `agent.options` is reachable from every
+    // request, response and axios error, and a deep `util.inspect` of those would print the key.
+    this.agent = new Agent({ secureContext, keepAlive: true });
     this.boundTokens = config.boundTokens ?? true;
   }
 
