@@ -41,6 +41,8 @@ export interface OAuth2StrategyContext {
   dpop?: DpopProofSigner;
   /** The client certificate (variants share their parent's). */
   mtls?: MtlsClient;
+  /** The module provider's name: keys `tokenExchange` callback sources (stable across replicas). */
+  providerName?: string;
 }
 
 type ParsedOAuth2Config = z.output<typeof oauth2ProviderSchema>;
@@ -116,7 +118,7 @@ export class OAuth2Strategy implements TokenStrategy {
       tokenUrl: endpoint,
       extraParams: {
         ...parsed.extraParams,
-        ...grantKeyParts(parsed, context.subjectToken),
+        ...grantKeyParts(parsed, context.subjectToken, context.providerName),
         // DPoP tokens are bound to the key: a replica with another key cannot use them.
         ...(this.#dpop ? { ' dpop': this.#dpop.thumbprint } : {}),
         // Certificate-bound tokens (RFC 8705 §3) go with the certificate.
