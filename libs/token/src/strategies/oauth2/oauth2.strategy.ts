@@ -1,10 +1,10 @@
 import type { z } from 'zod';
 import { systemClock, type Clock } from '../../clock.js';
-import { createRedactor } from './token-endpoint-redaction.js';
-import { postTokenRequest } from './token-endpoint-request.js';
-import { parseTokenEndpointResponse } from './token-endpoint-response.js';
+import { requestOAuth2Token } from './oauth2-token-request.js';
+import { mayStillHonour, refreshTokenOf } from './oauth2-refresh-token.js';
+import { fillTenant } from './token-endpoint-url.js';
 import { TOKEN_DEFAULTS } from '../../token.constants.js';
-import { InvalidTokenOptionsError, TokenEndpointError, TokenRequestError } from '../../token.errors.js';
+import { InvalidTokenOptionsError } from '../../token.errors.js';
 import type { TokenInfo } from '../../token-info.js';
 import type {
   TokenGenerateContext,
@@ -17,7 +17,7 @@ import { parseOrThrow } from '../../config/validation.js';
 import { oauth2ProviderSchema, type OAuth2ProviderConfig } from './oauth2.options.js';
 import { OAuth2Discovery, selectClientAuth, type AuthorizationServerMetadata } from './oauth2-discovery.js';
 import { DpopProofSigner } from '../../dpop/dpop-proof.js';
-import { checkDpopAlgorithm, tokenEndpointWantsNonce } from '../../dpop/dpop-token-request.js';
+import { checkDpopAlgorithm } from '../../dpop/dpop-token-request.js';
 import type { SenderConstraint } from '../../http/sender-constraints.js';
 import { MtlsClient } from './oauth2-mtls.js';
 import { createHash } from 'node:crypto';
@@ -193,7 +193,9 @@ export class OAuth2Strategy implements TokenStrategy {
     const refreshToken = shared ?? this.#refreshToken;
     if (refreshToken) {
       try {
-        const info = await this.#request(this.#refreshParams(refreshToken), [refreshToken]);
+        const info = await this.#request(() =>
+          Promise.resolve({ params: this.#refreshParams(refreshToken), secrets: [refreshToken] }),
+        );
         // RFC 6749 §6: a new refresh token replaces the old one; without one, the old one stays good.
         this.#refreshToken = refreshTokenOf(info) ?? refreshToken;
         return info;
@@ -210,11 +212,14 @@ export class OAuth2Strategy implements TokenStrategy {
   }
 
   async #clientCredentialsGrant(): Promise<TokenInfo> {
-    const { params, secrets } = await this.#grantParameters();
-    this.#appendScopeAndResource(params);
-    if (this.#config.audience) params.set('audience', this.#config.audience);
-    for (const [name, value] of Object.entries(this.#config.extraParams ?? {})) params.set(name, value);
-    const info = await this.#request(params, secrets);
+    // Built per attempt: a JWT-bearer assertion's jti may be used once (the DPoP-nonce retry too).
+    const info = await this.#request(async () => {
+      const { params, secrets } = await this.#grantParameters();
+      this.#appendScopeAndResource(params);
+      if (this.#config.audience) params.set('audience', this.#config.audience);
+      for (const [name, value] of Object.entries(this.#config.extraParams ?? {})) params.set(name, value);
+      return { params, secrets };
+    });
     if (this.#tokenExchange) checkIssuedTokenType(info);
     return info;
   }
@@ -261,42 +266,25 @@ export class OAuth2Strategy implements TokenStrategy {
     for (const value of resource === undefined ? [] : [resource].flat()) params.append('resource', value);
   }
 
-  async #request(params: URLSearchParams, requestSecrets: string[]): Promise<TokenInfo> {
+  async #request(grant: () => Promise<GrantParameters>): Promise<TokenInfo> {
     const { url, authenticator } = await this.#endpoint();
     const dpop = this.#dpop;
     if (dpop) checkDpopAlgorithm(dpop, this.#discovered?.metadata);
-    // Authenticated anew per attempt: a client assertion's jti may be used once.
-    const send = async () => {
-      const auth = await authenticator.authenticate();
-      const form = new URLSearchParams(params);
-      for (const [name, value] of Object.entries(auth.params)) form.set(name, value);
-      const headers = dpop ? { ...auth.headers, dpop: await dpop.proof('POST', new URL(url)) } : auth.headers;
-      const redact = createRedactor([...auth.secrets, ...requestSecrets]);
-      const request = {
+    const config = this.#config;
+    return requestOAuth2Token(
+      {
         url,
-        form,
-        headers,
-        timeoutMs: this.#config.timeoutMs ?? TOKEN_DEFAULTS.requestTimeoutMs,
-        maxResponseBytes: this.#config.maxResponseBytes ?? TOKEN_DEFAULTS.maxResponseBytes,
-      };
-      const response = await (this.#mtls ? this.#mtls.post(request) : postTokenRequest(request));
-      return { response, redact };
-    };
-    let { response, redact } = await send();
-    // RFC 9449 §8: a 400 use_dpop_nonce is answered once, with the nonce it carried.
-    if (dpop && tokenEndpointWantsNonce(dpop, url, response)) {
-      ({ response, redact } = await send());
-      tokenEndpointWantsNonce(dpop, url, response);
-    }
-    return parseTokenEndpointResponse(response, {
-      receivedAt: this.#clock.now(),
-      defaultExpiresInSeconds:
-        this.#config.defaultExpiresInSeconds ?? TOKEN_DEFAULTS.defaultExpiresInMs / 1000,
-      redact,
-      allowedTokenTypes: dpop
-        ? [...(this.#config.allowedTokenTypes ?? []), 'DPoP']
-        : this.#config.allowedTokenTypes,
-    });
+        authenticator,
+        dpop,
+        mtls: this.#mtls,
+        clock: this.#clock,
+        timeoutMs: config.timeoutMs ?? TOKEN_DEFAULTS.requestTimeoutMs,
+        maxResponseBytes: config.maxResponseBytes ?? TOKEN_DEFAULTS.maxResponseBytes,
+        defaultExpiresInSeconds: config.defaultExpiresInSeconds ?? TOKEN_DEFAULTS.defaultExpiresInMs / 1000,
+        allowedTokenTypes: config.allowedTokenTypes,
+      },
+      grant,
+    );
   }
 
   /** Runs tasks one at a time, in call order; a failed task does not stop the next. */
@@ -311,38 +299,4 @@ export class OAuth2Strategy implements TokenStrategy {
       release();
     }
   }
-}
-
-/** `{tenant}` in the URL (as written or as the URL parser encodes it) replaced by the tenant. */
-function fillTenant(tokenUrl: string, tenant: string | undefined): string | undefined {
-  const placeholder = /\{tenant\}|%7Btenant%7D/gi;
-  if (!placeholder.test(tokenUrl)) {
-    if (tenant !== undefined) {
-      throw new InvalidTokenOptionsError(
-        'oauth2 "tenant" needs a {tenant} placeholder in "tokenUrl"',
-        undefined,
-        'tenant',
-      );
-    }
-    return tokenUrl;
-  }
-  return tenant === undefined ? undefined : tokenUrl.replace(placeholder, encodeURIComponent(tenant));
-}
-
-function refreshTokenOf(info: TokenInfo): string | undefined {
-  const value = info.extra.refresh_token;
-  return typeof value === 'string' && value.length > 0 ? value : undefined;
-}
-
-/**
- * After a failed refresh-token grant: true when the server may still honour the refresh token, i.e.
- * it did not get to decide on it (5xx, 429, no answer). False when it refused it (RFC 6749 §5.2
- * `invalid_grant`, or any other 4xx) or answered 2xx with something unreadable (it may have rotated it).
- */
-function mayStillHonour(error: unknown): boolean {
-  if (error instanceof TokenEndpointError) {
-    if (error.error === 'invalid_grant') return false;
-    return error.status >= 500 || error.status === 429;
-  }
-  return error instanceof TokenRequestError;
 }
