@@ -176,6 +176,26 @@ describe('mTLS (RFC 8705) vs oidc-provider', () => {
     }
   });
 
+  it('unregister() closes the kept-alive certificate connections', async () => {
+    const tokens = new TokenService();
+    const strategy = new OAuth2Strategy({
+      issuer: issuer.issuer,
+      clientId: 'shop-pki',
+      clientAuth: 'tls_client_auth',
+      mtls: mtls(),
+    });
+    tokens.register('orders', strategy);
+    await tokens.getToken('orders');
+    const agent = strategy.senderConstraint!.mtlsAgent!;
+    const open = () =>
+      Object.values(agent.freeSockets).flat().length + Object.values(agent.sockets).flat().length;
+    expect(open()).toBeGreaterThan(0);
+    tokens.unregister('orders');
+    // Sockets leave the agent on their 'close' event; wait for it (bounded), do not time it.
+    for (let i = 0; i < 200 && open() > 0; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(open()).toBe(0);
+  });
+
   it('self_signed_tls_client_auth with a certificate the client did not register → invalid_client (RFC 8705 §2.2)', async () => {
     const strategy = new OAuth2Strategy({
       issuer: issuer.issuer,

@@ -68,6 +68,11 @@ export class MtlsClient {
     this.boundTokens = config.boundTokens ?? true;
   }
 
+  /** Closes the kept-alive connections (to the token endpoint and the API origins). */
+  close(): void {
+    this.agent.destroy();
+  }
+
   /** {@link postTokenRequest} over `node:https` with the client certificate. */
   post(request: TokenEndpointRequest): Promise<TokenEndpointRawResponse> {
     const endpoint = describeEndpoint(request.url);

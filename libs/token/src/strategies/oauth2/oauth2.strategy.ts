@@ -141,6 +141,15 @@ export class OAuth2Strategy implements TokenStrategy {
   }
 
   /**
+   * Stops discovery retries and closes the client certificate's connections. A variant shares its
+   * parent's, so only the strategy that made them closes them.
+   */
+  close(): void {
+    if (this.#context.discovery === undefined) this.#discovery?.close();
+    if (this.#context.mtls === undefined) this.#mtls?.close();
+  }
+
+  /**
    * The same client asking for another scope, audience, resource or tenant; a strategy with its
    * own cache key and refresh token. Per-call values replace the configured ones.
    */
