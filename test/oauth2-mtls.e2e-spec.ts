@@ -7,13 +7,19 @@ import { HttpModule, HttpService } from '@nestjs/axios';
 import { Test, type TestingModule } from '@nestjs/testing';
 import { createHash, X509Certificate } from 'node:crypto';
 import { createServer, type Server } from 'node:https';
+import type { ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { inspect } from 'node:util';
 import { exportJWK, importX509 } from 'jose';
 import { TokenModule, TokenService } from '../libs/token/src/index.js';
 import { OAuth2Strategy } from '../libs/token/src/strategies/oauth2/oauth2.strategy.js';
-import { InvalidTokenOptionsError, TokenEndpointError } from '../libs/token/src/token.errors.js';
+import {
+  InvalidTokenOptionsError,
+  TokenEndpointError,
+  TokenEndpointRetryLaterError,
+  TokenRequestError,
+} from '../libs/token/src/token.errors.js';
 import { startOidcServer, type OidcServer } from './support/oidc-provider-server.js';
 import { makeTestCertificates, type TestCertificates } from './support/test-certificates.js';
 import { rejection } from './support/rejection.js';
@@ -194,6 +200,65 @@ describe('mTLS (RFC 8705) vs oidc-provider', () => {
     // Sockets leave the agent on their 'close' event; wait for it (bounded), do not time it.
     for (let i = 0; i < 200 && open() > 0; i++) await new Promise((resolve) => setTimeout(resolve, 10));
     expect(open()).toBe(0);
+  });
+
+  describe('a token endpoint behind mTLS', () => {
+    let endpoint: Server;
+    let tokenUrl: string;
+    let answer: (response: ServerResponse) => void;
+    beforeAll(async () => {
+      endpoint = createServer({ ...certs.server, ca: certs.ca, requestCert: true }, (request, response) => {
+        request.resume();
+        request.on('end', () => answer(response));
+      });
+      await new Promise<void>((resolve) => endpoint.listen(0, '127.0.0.1', resolve));
+      tokenUrl = `https://127.0.0.1:${(endpoint.address() as AddressInfo).port}/token`;
+    });
+    afterAll(async () => {
+      endpoint?.closeAllConnections();
+      await new Promise((resolve) => endpoint?.close(resolve));
+    });
+    const strategy = (timeoutMs = 5_000) =>
+      new OAuth2Strategy({
+        tokenUrl,
+        clientId: 'shop-pki',
+        clientAuth: 'tls_client_auth',
+        mtls: mtls(),
+        timeoutMs,
+      });
+
+    it('timeoutMs bounds the whole exchange: a body dripped byte by byte is cut', async () => {
+      const drips: NodeJS.Timeout[] = [];
+      answer = (response) => {
+        response.writeHead(200, { 'content-type': 'application/json' });
+        response.write('{');
+        drips.push(setInterval(() => response.write(' '), 50));
+      };
+      const client = strategy(400);
+      try {
+        const error = await rejection(client.generate());
+        expect(error).toBeInstanceOf(TokenRequestError);
+        expect((error as Error).message).toContain('timed out after 400 ms');
+      } finally {
+        drips.forEach(clearInterval);
+        client.close();
+      }
+    });
+
+    it('Retry-After of a 503 is read as it is without mTLS', async () => {
+      answer = (response) => {
+        response.writeHead(503, { 'content-type': 'application/json', 'retry-after': '7' });
+        response.end('{"error":"temporarily_unavailable"}');
+      };
+      const client = strategy();
+      try {
+        const error = await rejection(client.generate());
+        expect(error).toBeInstanceOf(TokenEndpointRetryLaterError);
+        expect(error).toMatchObject({ status: 503, retryAfterMs: 7_000 });
+      } finally {
+        client.close();
+      }
+    });
   });
 
   it('self_signed_tls_client_auth with a certificate the client did not register → invalid_client (RFC 8705 §2.2)', async () => {
