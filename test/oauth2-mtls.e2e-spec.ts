@@ -12,13 +12,14 @@ import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { inspect } from 'node:util';
 import { exportJWK, importX509 } from 'jose';
-import { TokenModule, TokenService } from '../libs/token/src/index.js';
+import { TokenFetch, TokenModule, TokenService } from '../libs/token/src/index.js';
 import { OAuth2Strategy } from '../libs/token/src/strategies/oauth2/oauth2.strategy.js';
 import {
   InvalidTokenOptionsError,
   TokenEndpointError,
   TokenEndpointRetryLaterError,
   TokenRequestError,
+  TokenSenderConstraintError,
 } from '../libs/token/src/token.errors.js';
 import { startOidcServer, type OidcServer } from './support/oidc-provider-server.js';
 import { makeTestCertificates, type TestCertificates } from './support/test-certificates.js';
@@ -177,6 +178,44 @@ describe('mTLS (RFC 8705) vs oidc-provider', () => {
       expect(dump).toContain('agent');
       expect(dump).not.toContain('PRIVATE KEY');
       for (const line of certs.client.key.split('\n').slice(1, -2)) expect(dump).not.toContain(line);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it("the fetch wrapper and axios' fetch adapter refuse a certificate-bound provider, naming it; no token request, no API call", async () => {
+    const app: TestingModule = await Test.createTestingModule({
+      imports: [
+        HttpModule,
+        TokenModule.forRoot({
+          refresh: { enabled: false },
+          providers: {
+            orders: {
+              type: 'oauth2',
+              issuer: issuer.issuer,
+              clientId: 'shop-pki',
+              clientAuth: 'tls_client_auth',
+              mtls: mtls(),
+              baseUrls: [apiOrigin],
+            },
+          },
+        }),
+      ],
+    }).compile();
+    await app.init();
+    try {
+      const calls = issuer.tokenCalls.length;
+      apiSeen.length = 0;
+      const viaFetch = await rejection(app.get(TokenFetch).fetch(`${apiOrigin}/orders`, { token: 'orders' }));
+      const viaAxiosFetch = await rejection(
+        app.get(HttpService).axiosRef.get(`${apiOrigin}/orders`, { token: 'orders', adapter: 'fetch' }),
+      );
+      for (const error of [viaFetch, viaAxiosFetch]) {
+        expect(error).toBeInstanceOf(TokenSenderConstraintError);
+        expect((error as Error).message).toContain('token provider "orders"');
+      }
+      expect(apiSeen).toEqual([]);
+      expect(issuer.tokenCalls.length - calls).toBe(0);
     } finally {
       await app.close();
     }

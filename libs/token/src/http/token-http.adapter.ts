@@ -85,7 +85,10 @@ async function send(
         ? config.token
         : (state.contextProvider ?? state.provider);
   const url = requestUrlOf(config);
-  const info = provider === undefined ? undefined : await authorizer.tokenFor(provider, url);
+  // axios' fetch adapter ignores `httpsAgent`: it cannot present a client certificate.
+  const withoutCertificate = inner === axios.getAdapter('fetch') ? "axios' fetch adapter" : undefined;
+  const info =
+    provider === undefined ? undefined : await authorizer.tokenFor(provider, url, withoutCertificate);
   if (provider === undefined || info === undefined || url === undefined) {
     if (ours) headers.delete('Authorization');
     if (ours) headers.delete('DPoP');
