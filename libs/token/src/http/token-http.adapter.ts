@@ -145,11 +145,12 @@ async function follow(
       state.answeredWithToken = carries;
       return finish(settled, config);
     }
+    // Released before the limit check too: the caller never sees this redirect's body.
+    discard(response);
     if (redirects >= limit) {
       state.answeredWithToken = false;
       throw new AxiosError('Maximum number of redirects exceeded', 'ERR_FR_TOO_MANY_REDIRECTS', config);
     }
-    discard(response);
     hop = nextHop(hop, url, next, method.toLowerCase(), keepsBody);
     if (deadline !== undefined) hop.timeout = Math.max(1, deadline - Date.now());
     if (carries && !authorizer.mayFollowRedirect(provider, next)) {
