@@ -161,6 +161,14 @@ export class OAuth2Strategy implements TokenStrategy {
         'subjectToken',
       );
     }
+    if (parameters.tenant !== undefined && this.#config.issuer !== undefined) {
+      // The issuer's metadata names one token endpoint: a tenant would change nothing but the name.
+      throw new InvalidTokenOptionsError(
+        'per-call "tenant" needs a "tokenUrl" with a {tenant} placeholder, not "issuer"',
+        undefined,
+        'tenant',
+      );
+    }
     const scopes = normalizeScopes(parameters.scope);
     const resources = parameters.resource === undefined ? undefined : [parameters.resource].flat();
     return new OAuth2Strategy(
