@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { systemClock, type Clock } from '../../clock.js';
 import { requestOAuth2Token } from './oauth2-token-request.js';
+import { refreshGrantParameters, withRequestParameters } from './oauth2-grant-parameters.js';
 import { mayStillHonour, refreshTokenOf } from './oauth2-refresh-token.js';
 import { fillTenant } from './token-endpoint-url.js';
 import { TOKEN_DEFAULTS } from '../../token.constants.js';
@@ -11,16 +12,16 @@ import type {
   TokenRequestParameters,
   TokenStrategy,
 } from '../../token-strategy.interface.js';
-import { normalizeScopes, oauth2CacheKey } from './oauth2-cache-key.js';
+import { normalizeScopes, oauth2StrategyCacheKey } from './oauth2-cache-key.js';
 import { OAuth2ClientAuthenticator } from './oauth2-client-auth.js';
 import { parseOrThrow } from '../../config/validation.js';
 import { oauth2ProviderSchema, type OAuth2ProviderConfig } from './oauth2.options.js';
-import { OAuth2Discovery, selectClientAuth, type AuthorizationServerMetadata } from './oauth2-discovery.js';
+import { OAuth2Discovery } from './oauth2-discovery.js';
+import { OAuth2Endpoint } from './oauth2-endpoint.js';
 import { DpopProofSigner } from '../../dpop/dpop-proof.js';
 import { checkDpopAlgorithm } from '../../dpop/dpop-token-request.js';
 import type { SenderConstraint } from '../../http/sender-constraints.js';
 import { MtlsClient } from './oauth2-mtls.js';
-import { createHash } from 'node:crypto';
 import { JwtBearerGrant, type GrantParameters } from './oauth2-jwt-bearer.js';
 import {
   checkIssuedTokenType,
@@ -69,11 +70,10 @@ export class OAuth2Strategy implements TokenStrategy {
   readonly #clock: Clock;
   /** `tokenUrl` with its `{tenant}` placeholder filled; undefined while a tenant is missing. */
   readonly #tokenUrl: string | undefined;
-  readonly #authenticator: OAuth2ClientAuthenticator;
+  readonly #endpoint: OAuth2Endpoint;
   readonly #context: OAuth2StrategyContext;
-  /** With `issuer`: the metadata cache, and the endpoint and authenticator made from its last answer. */
+  /** With `issuer`: the metadata cache (shared with variants). */
   readonly #discovery?: OAuth2Discovery;
-  #discovered?: { metadata: AuthorizationServerMetadata; authenticator: OAuth2ClientAuthenticator };
   readonly #jwtBearer?: JwtBearerGrant;
   readonly #dpop?: DpopProofSigner;
   readonly #mtls?: MtlsClient;
@@ -97,12 +97,13 @@ export class OAuth2Strategy implements TokenStrategy {
     const configuredUrl = parsed.tokenUrl ?? parsed.issuer!;
     this.#tokenUrl = parsed.issuer === undefined ? fillTenant(configuredUrl, parsed.tenant) : configuredUrl;
     const endpoint = this.#tokenUrl ?? configuredUrl;
-    this.#authenticator = new OAuth2ClientAuthenticator(parsed, endpoint, clock);
     if (parsed.issuer !== undefined) {
       this.#discovery =
         context.discovery ??
         new OAuth2Discovery(parsed.issuer, parsed.discovery, parsed.allowInsecureHttp, clock);
     }
+    const authenticator = new OAuth2ClientAuthenticator(parsed, endpoint, clock);
+    this.#endpoint = new OAuth2Endpoint(parsed, this.#tokenUrl, authenticator, this.#discovery, clock);
     if (parsed.mtls) this.#mtls = context.mtls ?? new MtlsClient(parsed.mtls);
     if (parsed.dpop) this.#dpop = context.dpop ?? new DpopProofSigner(parsed.dpop, clock);
     if (parsed.jwtBearer) this.#jwtBearer = new JwtBearerGrant(parsed.jwtBearer, parsed.clientId, clock);
@@ -113,19 +114,10 @@ export class OAuth2Strategy implements TokenStrategy {
         context.tokenOf,
       );
     }
-    this.cacheKey = oauth2CacheKey({
-      ...parsed,
-      tokenUrl: endpoint,
-      extraParams: {
-        ...parsed.extraParams,
-        ...grantKeyParts(parsed, context.subjectToken, context.providerName),
-        // DPoP tokens are bound to the key: a replica with another key cannot use them.
-        ...(this.#dpop ? { ' dpop': this.#dpop.thumbprint } : {}),
-        // Certificate-bound tokens (RFC 8705 §3) go with the certificate.
-        ...(parsed.mtls
-          ? { ' mtls': createHash('sha256').update(parsed.mtls.certificate).digest('base64url') }
-          : {}),
-      },
+    this.cacheKey = oauth2StrategyCacheKey(parsed, endpoint, {
+      ...grantKeyParts(parsed, context.subjectToken, context.providerName),
+      // DPoP tokens are bound to the key: a replica with another key cannot use them.
+      ...(this.#dpop ? { ' dpop': this.#dpop.thumbprint } : {}),
     });
   }
 
@@ -211,7 +203,7 @@ export class OAuth2Strategy implements TokenStrategy {
     if (refreshToken) {
       try {
         const info = await this.#request(() =>
-          Promise.resolve({ params: this.#refreshParams(refreshToken), secrets: [refreshToken] }),
+          Promise.resolve(refreshGrantParameters(this.#config, refreshToken)),
         );
         // RFC 6749 §6: a new refresh token replaces the old one; without one, the old one stays good.
         this.#refreshToken = refreshTokenOf(info) ?? refreshToken;
@@ -230,13 +222,9 @@ export class OAuth2Strategy implements TokenStrategy {
 
   async #clientCredentialsGrant(): Promise<TokenInfo> {
     // Built per attempt: a JWT-bearer assertion's jti may be used once (the DPoP-nonce retry too).
-    const info = await this.#request(async () => {
-      const { params, secrets } = await this.#grantParameters();
-      this.#appendScopeAndResource(params);
-      if (this.#config.audience) params.set('audience', this.#config.audience);
-      for (const [name, value] of Object.entries(this.#config.extraParams ?? {})) params.set(name, value);
-      return { params, secrets };
-    });
+    const info = await this.#request(async () =>
+      withRequestParameters(this.#config, await this.#grantParameters()),
+    );
     if (this.#tokenExchange) checkIssuedTokenType(info);
     return info;
   }
@@ -244,49 +232,17 @@ export class OAuth2Strategy implements TokenStrategy {
   /** The grant this provider uses: client credentials, JWT bearer (RFC 7523) or token exchange (RFC 8693). */
   async #grantParameters(): Promise<GrantParameters> {
     if (this.#jwtBearer) {
-      const { url } = await this.#endpoint();
+      const { url } = await this.#endpoint.resolve();
       return this.#jwtBearer.parameters(this.#config.issuer ?? url);
     }
     if (this.#tokenExchange) return this.#tokenExchange.parameters();
     return { params: new URLSearchParams({ grant_type: 'client_credentials' }), secrets: [] };
   }
 
-  /** The token endpoint and the authenticator for it: configured, or from the issuer's metadata. */
-  async #endpoint(): Promise<{ url: string; authenticator: OAuth2ClientAuthenticator }> {
-    if (this.#discovery === undefined) return { url: this.#tokenUrl!, authenticator: this.#authenticator };
-    const metadata = await this.#discovery.metadata();
-    if (this.#discovered?.metadata !== metadata) {
-      const clientAuth = selectClientAuth(this.#config, metadata);
-      this.#discovered = {
-        metadata,
-        authenticator: new OAuth2ClientAuthenticator(
-          { ...this.#config, clientAuth },
-          metadata.token_endpoint,
-          this.#clock,
-        ),
-      };
-    }
-    // RFC 8705 §5: with a client certificate, the issuer's mTLS alias when it has one.
-    const alias = this.#mtls ? metadata.mtls_endpoint_aliases?.token_endpoint : undefined;
-    return { url: alias ?? metadata.token_endpoint, authenticator: this.#discovered.authenticator };
-  }
-
-  #refreshParams(refreshToken: string): URLSearchParams {
-    const params = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken });
-    this.#appendScopeAndResource(params);
-    return params;
-  }
-
-  #appendScopeAndResource(params: URLSearchParams): void {
-    const { scope, resource } = this.#config;
-    if (scope !== undefined) params.set('scope', typeof scope === 'string' ? scope : scope.join(' '));
-    for (const value of resource === undefined ? [] : [resource].flat()) params.append('resource', value);
-  }
-
   async #request(grant: () => Promise<GrantParameters>): Promise<TokenInfo> {
-    const { url, authenticator } = await this.#endpoint();
+    const { url, authenticator } = await this.#endpoint.resolve();
     const dpop = this.#dpop;
-    if (dpop) checkDpopAlgorithm(dpop, this.#discovered?.metadata);
+    if (dpop) checkDpopAlgorithm(dpop, this.#endpoint.metadata);
     const config = this.#config;
     return requestOAuth2Token(
       {
