@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { systemClock, type Clock } from '../../clock.js';
 import { requestOAuth2Token } from './oauth2-token-request.js';
+import { SerialQueue } from './oauth2-serial-queue.js';
 import { refreshGrantParameters, withRequestParameters } from './oauth2-grant-parameters.js';
 import { mayStillHonour, refreshTokenOf } from './oauth2-refresh-token.js';
 import { fillTenant } from './token-endpoint-url.js';
@@ -79,8 +80,8 @@ export class OAuth2Strategy implements TokenStrategy {
   readonly #mtls?: MtlsClient;
   readonly #tokenExchange?: TokenExchangeGrant;
   #refreshToken?: string;
-  /** Tail of the queue of `generate()` calls: a refresh token must never be spent twice. */
-  #queue: Promise<void> = Promise.resolve();
+  /** `generate()` calls, one at a time: a refresh token must never be spent twice. */
+  readonly #queue = new SerialQueue();
 
   constructor(
     config: Omit<OAuth2ProviderConfig, 'type'>,
@@ -195,7 +196,7 @@ export class OAuth2Strategy implements TokenStrategy {
     }
     if (this.#config.useRefreshToken === false) return this.#clientCredentialsGrant();
     const shared = context?.previous === undefined ? undefined : refreshTokenOf(context.previous);
-    return this.#exclusive(() => this.#refreshOrClientCredentials(shared));
+    return this.#queue.run(() => this.#refreshOrClientCredentials(shared));
   }
 
   async #refreshOrClientCredentials(shared: string | undefined): Promise<TokenInfo> {
@@ -258,18 +259,5 @@ export class OAuth2Strategy implements TokenStrategy {
       },
       grant,
     );
-  }
-
-  /** Runs tasks one at a time, in call order; a failed task does not stop the next. */
-  async #exclusive<T>(task: () => Promise<T>): Promise<T> {
-    const previous = this.#queue;
-    let release!: () => void;
-    this.#queue = new Promise<void>((resolve) => (release = resolve));
-    await previous;
-    try {
-      return await task();
-    } finally {
-      release();
-    }
   }
 }
