@@ -129,11 +129,7 @@ async function follow(
   } as InternalAxiosRequestConfig;
   for (let redirects = 0; ; redirects++) {
     const settled = await sendHop(inner, hop, url, carries ? dpop : undefined);
-    const response = settled.ok
-      ? settled.response
-      : isAxiosError(settled.error)
-        ? settled.error.response
-        : undefined;
+    const response = responseOf(settled);
     const location =
       limit > 0 && response !== undefined && REDIRECT_STATUSES.has(response.status)
         ? headerOf(response, 'location')
@@ -180,11 +176,7 @@ async function sendHop(
   for (let attempt = 0; ; attempt++) {
     hop.headers.set('DPoP', await dpop.proof(hop.method ?? 'get', url));
     const settled = await settle(inner(hop));
-    const response = settled.ok
-      ? settled.response
-      : isAxiosError(settled.error)
-        ? settled.error.response
-        : undefined;
+    const response = responseOf(settled);
     if (response === undefined) return settled;
     const retry = dpop.askedForNonce(
       url,
@@ -238,6 +230,12 @@ function finish(settled: Settled, config: InternalAxiosRequestConfig): AxiosResp
   }
   if (isAxiosError(settled.error)) settled.error.config = config;
   throw settled.error;
+}
+
+/** The response a hop got, as a success or inside axios' error for a refused status. */
+function responseOf(settled: Settled): AxiosResponse | undefined {
+  if (settled.ok) return settled.response;
+  return isAxiosError(settled.error) ? settled.error.response : undefined;
 }
 
 function settle(promise: Promise<AxiosResponse>): Promise<Settled> {
