@@ -204,6 +204,35 @@ describe('oauth2 discovery vs oidc-provider', () => {
     }
   });
 
+  it('an issuer down at start-up is not fetched again after app.close() or unregister()', async () => {
+    server.setDiscoveryDown(true);
+    try {
+      const moduleRef = await Test.createTestingModule({
+        imports: [
+          TokenModule.forRoot({
+            refresh: { enabled: false },
+            providers: {
+              idp: { type: 'oauth2', issuer: server.issuer, clientId: 'svc', clientSecret: SECRET },
+            },
+          }),
+        ],
+      }).compile();
+      await moduleRef.init();
+      const tokens = moduleRef.get(TokenService);
+      const registered = new OAuth2Strategy({ issuer: server.issuer, clientId: 'svc', clientSecret: SECRET });
+      expect(await registered.discovery?.warmUp()).toBeInstanceOf(TokenRequestError);
+      tokens.register('late', registered);
+      expect(tokens.unregister('late')).toBe(true);
+      await moduleRef.close();
+      const calls = server.discoveryCalls();
+      // Both had a background retry due after 1 s; closed, neither may fire.
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      expect(server.discoveryCalls()).toBe(calls);
+    } finally {
+      server.setDiscoveryDown(false);
+    }
+  });
+
   it('with discovery.requiredAtStartup an issuer down stops start-up, naming the provider', async () => {
     server.setDiscoveryDown(true);
     try {

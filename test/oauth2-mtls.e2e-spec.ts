@@ -7,12 +7,20 @@ import { HttpModule, HttpService } from '@nestjs/axios';
 import { Test, type TestingModule } from '@nestjs/testing';
 import { createHash, X509Certificate } from 'node:crypto';
 import { createServer, type Server } from 'node:https';
+import type { ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
+import { inspect } from 'node:util';
 import { exportJWK, importX509 } from 'jose';
-import { TokenModule, TokenService } from '../libs/token/src/index.js';
+import { TokenFetch, TokenModule, TokenService } from '../libs/token/src/index.js';
 import { OAuth2Strategy } from '../libs/token/src/strategies/oauth2/oauth2.strategy.js';
-import { InvalidTokenOptionsError, TokenEndpointError } from '../libs/token/src/token.errors.js';
+import {
+  InvalidTokenOptionsError,
+  TokenEndpointError,
+  TokenEndpointRetryLaterError,
+  TokenRequestError,
+  TokenSenderConstraintError,
+} from '../libs/token/src/token.errors.js';
 import { startOidcServer, type OidcServer } from './support/oidc-provider-server.js';
 import { makeTestCertificates, type TestCertificates } from './support/test-certificates.js';
 import { rejection } from './support/rejection.js';
@@ -156,9 +164,140 @@ describe('mTLS (RFC 8705) vs oidc-provider', () => {
         headers: { authorization: `Bearer ${token}` },
       }).catch(() => undefined);
       expect(plain?.status ?? 'refused').not.toBe(200);
+      // An axios error from a certificate-bound request, inspected deeper than a logger would (the
+      // key sat at depth 4; depth Infinity prints >100 MB of sockets):
+      // the client certificate's private key is reachable from no field of it.
+      const failed = await http.axiosRef
+        .get(`${apiOrigin}/orders`, { token: 'orders', validateStatus: () => false })
+        .then(
+          () => undefined,
+          (error: unknown) => error,
+        );
+      expect(failed).toBeDefined();
+      const dump = inspect(failed, { depth: 8 });
+      expect(dump).toContain('agent');
+      expect(dump).not.toContain('PRIVATE KEY');
+      for (const line of certs.client.key.split('\n').slice(1, -2)) expect(dump).not.toContain(line);
     } finally {
       await app.close();
     }
+  });
+
+  it("the fetch wrapper and axios' fetch adapter refuse a certificate-bound provider, naming it; no token request, no API call", async () => {
+    const app: TestingModule = await Test.createTestingModule({
+      imports: [
+        HttpModule,
+        TokenModule.forRoot({
+          refresh: { enabled: false },
+          providers: {
+            orders: {
+              type: 'oauth2',
+              issuer: issuer.issuer,
+              clientId: 'shop-pki',
+              clientAuth: 'tls_client_auth',
+              mtls: mtls(),
+              baseUrls: [apiOrigin],
+            },
+          },
+        }),
+      ],
+    }).compile();
+    await app.init();
+    try {
+      const calls = issuer.tokenCalls.length;
+      apiSeen.length = 0;
+      const viaFetch = await rejection(app.get(TokenFetch).fetch(`${apiOrigin}/orders`, { token: 'orders' }));
+      const viaAxiosFetch = await rejection(
+        app.get(HttpService).axiosRef.get(`${apiOrigin}/orders`, { token: 'orders', adapter: 'fetch' }),
+      );
+      for (const error of [viaFetch, viaAxiosFetch]) {
+        expect(error).toBeInstanceOf(TokenSenderConstraintError);
+        expect((error as Error).message).toContain('token provider "orders"');
+      }
+      expect(apiSeen).toEqual([]);
+      expect(issuer.tokenCalls.length - calls).toBe(0);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('unregister() closes the kept-alive certificate connections', async () => {
+    const tokens = new TokenService();
+    const strategy = new OAuth2Strategy({
+      issuer: issuer.issuer,
+      clientId: 'shop-pki',
+      clientAuth: 'tls_client_auth',
+      mtls: mtls(),
+    });
+    tokens.register('orders', strategy);
+    await tokens.getToken('orders');
+    const agent = strategy.senderConstraint!.mtlsAgent!;
+    const open = () =>
+      Object.values(agent.freeSockets).flat().length + Object.values(agent.sockets).flat().length;
+    expect(open()).toBeGreaterThan(0);
+    tokens.unregister('orders');
+    // Sockets leave the agent on their 'close' event; wait for it (bounded), do not time it.
+    for (let i = 0; i < 200 && open() > 0; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(open()).toBe(0);
+  });
+
+  describe('a token endpoint behind mTLS', () => {
+    let endpoint: Server;
+    let tokenUrl: string;
+    let answer: (response: ServerResponse) => void;
+    beforeAll(async () => {
+      endpoint = createServer({ ...certs.server, ca: certs.ca, requestCert: true }, (request, response) => {
+        request.resume();
+        request.on('end', () => answer(response));
+      });
+      await new Promise<void>((resolve) => endpoint.listen(0, '127.0.0.1', resolve));
+      tokenUrl = `https://127.0.0.1:${(endpoint.address() as AddressInfo).port}/token`;
+    });
+    afterAll(async () => {
+      endpoint?.closeAllConnections();
+      await new Promise((resolve) => endpoint?.close(resolve));
+    });
+    const strategy = (timeoutMs = 5_000) =>
+      new OAuth2Strategy({
+        tokenUrl,
+        clientId: 'shop-pki',
+        clientAuth: 'tls_client_auth',
+        mtls: mtls(),
+        timeoutMs,
+      });
+
+    it('timeoutMs bounds the whole exchange: a body dripped byte by byte is cut', async () => {
+      const drips: NodeJS.Timeout[] = [];
+      answer = (response) => {
+        response.writeHead(200, { 'content-type': 'application/json' });
+        response.write('{');
+        drips.push(setInterval(() => response.write(' '), 50));
+      };
+      const client = strategy(400);
+      try {
+        const error = await rejection(client.generate());
+        expect(error).toBeInstanceOf(TokenRequestError);
+        expect((error as Error).message).toContain('timed out after 400 ms');
+      } finally {
+        drips.forEach(clearInterval);
+        client.close();
+      }
+    });
+
+    it('Retry-After of a 503 is read as it is without mTLS', async () => {
+      answer = (response) => {
+        response.writeHead(503, { 'content-type': 'application/json', 'retry-after': '7' });
+        response.end('{"error":"temporarily_unavailable"}');
+      };
+      const client = strategy();
+      try {
+        const error = await rejection(client.generate());
+        expect(error).toBeInstanceOf(TokenEndpointRetryLaterError);
+        expect(error).toMatchObject({ status: 503, retryAfterMs: 7_000 });
+      } finally {
+        client.close();
+      }
+    });
   });
 
   it('self_signed_tls_client_auth with a certificate the client did not register → invalid_client (RFC 8705 §2.2)', async () => {

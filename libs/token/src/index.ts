@@ -4,6 +4,7 @@ export * from './http/origin-policy.js';
 export { currentTokenProvider, runWithTokenProvider } from './http/token-context.js';
 export * from './http/token-fetch.js';
 export * from './http/token-http.interceptor.js';
+export { requestUrlOf } from './http/axios-request-url.js';
 export * from './http/token-metadata.accessor.js';
 export * from './http/token-request-authorizer.js';
 export * from './http/use-token.decorator.js';

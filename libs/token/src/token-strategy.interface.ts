@@ -29,6 +29,11 @@ export interface TokenStrategy {
    * whenever its tokens would. Without this method a provider takes no per-call parameters.
    */
   withParameters?(parameters: TokenRequestParameters): TokenStrategy;
+  /**
+   * Releases what the strategy holds open (timers, kept-alive connections). Called once on
+   * application shutdown and on `TokenService.unregister()`; never for a variant.
+   */
+  close?(): void | Promise<void>;
 }
 
 /**

@@ -11,6 +11,7 @@ export type TokenErrorCode =
   | 'TOKEN_INVALID_RESPONSE'
   | 'TOKEN_REQUEST_FAILED'
   | 'TOKEN_ORIGIN_NOT_ALLOWED'
+  | 'TOKEN_SENDER_CONSTRAINT'
   | 'TOKEN_UNDECRYPTABLE'
   | 'TOKEN_INSUFFICIENT_SCOPE';
 
@@ -133,6 +134,29 @@ export class TokenOriginError extends TokenError {
     reason: string,
   ) {
     super(`token provider "${provider}": will not send its token to ${origin}: ${reason}`);
+  }
+}
+
+/**
+ * The HTTP integration refused to send a provider's certificate-bound (mTLS, RFC 8705 §3) token over
+ * a transport that cannot present the client certificate: the fetch wrapper and axios' `fetch`
+ * adapter (Node's `fetch` takes no client certificate). The API would refuse the token, and every
+ * 401 would cost a token request. Call such APIs through the axios integration's http adapter.
+ *
+ * @publicApi
+ */
+export class TokenSenderConstraintError extends TokenError {
+  readonly code = 'TOKEN_SENDER_CONSTRAINT';
+
+  constructor(
+    readonly provider: string,
+    /** What refused: `'the fetch wrapper'` or `"axios' fetch adapter"`. */
+    readonly transport: string,
+  ) {
+    super(
+      `token provider "${provider}" has certificate-bound tokens (mtls) and ${transport} cannot present ` +
+        'the certificate; call it through the axios integration (http adapter)',
+    );
   }
 }
 

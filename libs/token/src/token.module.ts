@@ -1,3 +1,4 @@
+import { checkTokenExchangeSources } from './config/token-exchange-sources.check.js';
 import { Logger, Module, type Provider } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { DiscoveryModule, ModuleRef } from '@nestjs/core';
@@ -61,6 +62,7 @@ const tokenServiceProvider: Provider = {
           '(ConfigModule.forRoot({ isGlobal: true }))',
       );
     }
+    checkTokenExchangeSources(config.providers ?? {});
     // Strategies first: one that fails to build must not leave a store connection open behind it.
     const strategies: Array<[string, TokenStrategy, ProviderOptions]> = [];
     for (const [name, providerConfig] of Object.entries(config.providers ?? {})) {

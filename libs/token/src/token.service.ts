@@ -237,6 +237,7 @@ export class TokenService implements OnApplicationShutdown {
     if (entry === undefined) return false;
     for (const member of entry.withVariants()) this.evict(member);
     noteSenderConstraint(this, name, undefined);
+    void this.closeStrategy(entry.strategy);
     return this.entries.delete(name);
   }
 
@@ -335,7 +336,16 @@ export class TokenService implements OnApplicationShutdown {
     const closed = this.store.close().catch((error: unknown) => {
       this.logger.warn(`could not close the token store: ${(error as Error)?.message ?? String(error)}`);
     });
-    await raceDeadline(closed, leftMs);
+    const strategies = [...this.entries.values()].map((entry) => this.closeStrategy(entry.strategy));
+    await raceDeadline(Promise.all([closed, ...strategies]), leftMs);
+  }
+
+  private async closeStrategy(strategy: TokenStrategy): Promise<void> {
+    try {
+      await strategy.close?.();
+    } catch (error) {
+      this.logger.warn(`could not close a token strategy: ${(error as Error)?.message ?? String(error)}`);
+    }
   }
 
   private async waitForRefreshes(): Promise<void> {

@@ -31,7 +31,10 @@ export async function createStrategy(
       return strategy;
     }
     case 'oauth2': {
-      const strategy = new OAuth2Strategy(config, clock, { tokenOf: providerTokenLookup(moduleRef) });
+      const strategy = new OAuth2Strategy(config, clock, {
+        tokenOf: providerTokenLookup(moduleRef),
+        providerName: name,
+      });
       if (config.clientAuth === 'private_key_jwt' && config.privateKey) {
         await importAtStartUp(name, config.privateKey, config.signingAlgorithm ?? 'RS256');
       }

@@ -56,8 +56,8 @@ export class DpopProofSigner {
       );
     }
     this.#jwk = Object.fromEntries(members.map((name) => [name, jwk[name]]));
-    const canonical = JSON.stringify(Object.fromEntries(members.map((name) => [name, jwk[name]])));
-    this.thumbprint = createHash('sha256').update(canonical).digest('base64url');
+    // RFC 7638 §3: the required members in lexicographic order, which `members` already is.
+    this.thumbprint = createHash('sha256').update(JSON.stringify(this.#jwk)).digest('base64url');
   }
 
   /** A proof for one request; `accessToken` adds `ath` (resource requests, §4.2). */

@@ -89,7 +89,7 @@ function fetchWithTokens(
     if (headers.has('authorization')) return send(input, requestInit);
 
     const url = input instanceof Request ? parseAbsoluteUrl(input.url) : parseAbsoluteUrl(String(input));
-    const info = await authorizer.tokenFor(provider, url);
+    const info = await authorizer.tokenFor(provider, url, 'the fetch wrapper');
     if (info === undefined || url === undefined) return send(input, requestInit);
 
     const replayable = !(requestInit.body instanceof ReadableStream);

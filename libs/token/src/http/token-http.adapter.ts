@@ -85,7 +85,10 @@ async function send(
         ? config.token
         : (state.contextProvider ?? state.provider);
   const url = requestUrlOf(config);
-  const info = provider === undefined ? undefined : await authorizer.tokenFor(provider, url);
+  // axios' fetch adapter ignores `httpsAgent`: it cannot present a client certificate.
+  const withoutCertificate = inner === axios.getAdapter('fetch') ? "axios' fetch adapter" : undefined;
+  const info =
+    provider === undefined ? undefined : await authorizer.tokenFor(provider, url, withoutCertificate);
   if (provider === undefined || info === undefined || url === undefined) {
     if (ours) headers.delete('Authorization');
     if (ours) headers.delete('DPoP');
@@ -126,11 +129,7 @@ async function follow(
   } as InternalAxiosRequestConfig;
   for (let redirects = 0; ; redirects++) {
     const settled = await sendHop(inner, hop, url, carries ? dpop : undefined);
-    const response = settled.ok
-      ? settled.response
-      : isAxiosError(settled.error)
-        ? settled.error.response
-        : undefined;
+    const response = responseOf(settled);
     const location =
       limit > 0 && response !== undefined && REDIRECT_STATUSES.has(response.status)
         ? headerOf(response, 'location')
@@ -142,11 +141,12 @@ async function follow(
       state.answeredWithToken = carries;
       return finish(settled, config);
     }
+    // Released before the limit check too: the caller never sees this redirect's body.
+    discard(response);
     if (redirects >= limit) {
       state.answeredWithToken = false;
       throw new AxiosError('Maximum number of redirects exceeded', 'ERR_FR_TOO_MANY_REDIRECTS', config);
     }
-    discard(response);
     hop = nextHop(hop, url, next, method.toLowerCase(), keepsBody);
     if (deadline !== undefined) hop.timeout = Math.max(1, deadline - Date.now());
     if (carries && !authorizer.mayFollowRedirect(provider, next)) {
@@ -176,11 +176,7 @@ async function sendHop(
   for (let attempt = 0; ; attempt++) {
     hop.headers.set('DPoP', await dpop.proof(hop.method ?? 'get', url));
     const settled = await settle(inner(hop));
-    const response = settled.ok
-      ? settled.response
-      : isAxiosError(settled.error)
-        ? settled.error.response
-        : undefined;
+    const response = responseOf(settled);
     if (response === undefined) return settled;
     const retry = dpop.askedForNonce(
       url,
@@ -234,6 +230,12 @@ function finish(settled: Settled, config: InternalAxiosRequestConfig): AxiosResp
   }
   if (isAxiosError(settled.error)) settled.error.config = config;
   throw settled.error;
+}
+
+/** The response a hop got, as a success or inside axios' error for a refused status. */
+function responseOf(settled: Settled): AxiosResponse | undefined {
+  if (settled.ok) return settled.response;
+  return isAxiosError(settled.error) ? settled.error.response : undefined;
 }
 
 function settle(promise: Promise<AxiosResponse>): Promise<Settled> {

@@ -7,7 +7,8 @@ import { TokenOriginError } from '../token.errors.js';
 import { TokenInfo } from '../token-info.js';
 import { TokenService } from '../token.service.js';
 import { runWithTokenProvider } from './token-context.js';
-import { requestUrlOf, TokenHttpInterceptor } from './token-http.interceptor.js';
+import { requestUrlOf } from './axios-request-url.js';
+import { TokenHttpInterceptor } from './token-http.interceptor.js';
 import { TokenRequestAuthorizer } from './token-request-authorizer.js';
 
 describe('requestUrlOf', () => {

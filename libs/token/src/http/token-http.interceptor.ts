@@ -9,8 +9,6 @@ import { requestUrlOf } from './axios-request-url.js';
 import { insufficientScopeOf, isNonceChallenge } from './token-challenge.js';
 import './axios-augmentation.js';
 
-export { requestUrlOf } from './axios-request-url.js';
-
 /** On an axios instance: the interceptor that owns it, so nothing is installed twice. */
 const INSTALLED_BY = Symbol.for('nest-token-manager:axios-installed-by');
 

@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { TokenOriginError } from '../token.errors.js';
+import { TokenOriginError, TokenSenderConstraintError } from '../token.errors.js';
 import type { TokenInfo } from '../token-info.js';
 import { TokenService } from '../token.service.js';
 import type { ProviderOptions } from '../config/provider-options.schema.js';
@@ -27,10 +27,20 @@ export class TokenRequestAuthorizer {
    * goes without it (warned once per provider and origin). With `strictOrigin: true` such a request
    * is rejected with `TokenOriginError` instead.
    */
-  async tokenFor(provider: string, url: URL | undefined): Promise<TokenInfo | undefined> {
+  async tokenFor(
+    provider: string,
+    url: URL | undefined,
+    /** Set when the request goes over a transport without the client certificate (named in the error). */
+    withoutCertificate?: string,
+  ): Promise<TokenInfo | undefined> {
     const options = this.tokenService.getProviderOptions(provider);
     if (options.baseUrls === undefined || options.baseUrls.length === 0) this.warnUnbound(provider);
     if (!this.allows(provider, options, url, '')) return undefined;
+    // A certificate-bound token without the certificate is refused by the API, and each 401 would
+    // then cost a token request: refuse before getting or sending one.
+    if (withoutCertificate !== undefined && this.mtlsAgentFor(provider) !== undefined) {
+      throw new TokenSenderConstraintError(provider, withoutCertificate);
+    }
     return this.tokenService.getToken(provider);
   }
 

@@ -69,8 +69,9 @@ export class ProviderLabels {
       const again = this.#longestRegisteredPrefix(entryName);
       if (again !== undefined) return again;
     }
-    // A source that cannot list its providers: a variant's name is `<provider> (<parameters>)`.
-    return entryName.replace(/ \((?:scope|audience|resource|tenant)=[\s\S]*\)$/, '');
+    // A source that cannot list its providers: a variant's name is `<provider> (<name>=<value>, …)`,
+    // made by the library; any such suffix goes, whatever parameter comes first (`subject=` too).
+    return entryName.replace(/ \([a-z]+=[\s\S]*\)$/i, '');
   }
 
   #longestRegisteredPrefix(entryName: string): string | undefined {

@@ -62,3 +62,26 @@ function safeUrl(value: string): URL | undefined {
     return undefined;
   }
 }
+
+/**
+ * An `OAuth2Strategy`'s key: {@link oauth2CacheKey} of its config at `endpoint`, plus what binds or
+ * changes its tokens (`parts`: grant, subject, DPoP key) and, for certificate-bound tokens
+ * (RFC 8705 §3), a digest of the certificate.
+ */
+export function oauth2StrategyCacheKey(
+  config: Omit<OAuth2CacheKeyParts, 'tokenUrl'> & { mtls?: { certificate: string } },
+  endpoint: string,
+  parts: Record<string, string>,
+): string {
+  return oauth2CacheKey({
+    ...config,
+    tokenUrl: endpoint,
+    extraParams: {
+      ...config.extraParams,
+      ...parts,
+      ...(config.mtls
+        ? { ' mtls': createHash('sha256').update(config.mtls.certificate).digest('base64url') }
+        : {}),
+    },
+  });
+}

@@ -118,12 +118,16 @@ export class OAuth2Discovery {
     }
   }
 
-  /** Stops background retries. */
+  /** Stops background retries, including one whose fetch is in flight now. */
   close(): void {
+    this.#closed = true;
     clearTimeout(this.#retryTimer);
   }
 
+  #closed = false;
+
   #scheduleRetry(): void {
+    if (this.#closed) return;
     const delay = this.#failure?.delay ?? FIRST_RETRY_DELAY_MS;
     this.#retryTimer = setTimeout(() => {
       this.metadata().catch(() => this.#scheduleRetry());

@@ -1,10 +1,15 @@
 import { Agent, request as httpsRequest } from 'node:https';
 import { z } from 'zod';
 import { nonEmptyString } from '../../config/provider-options.schema.js';
-import { InvalidTokenOptionsError, TokenRequestError } from '../../token.errors.js';
-import { createSecureContext } from 'node:tls';
-import { describeEndpoint } from './token-endpoint-url.js';
-import type { TokenEndpointRawResponse, TokenEndpointRequest } from './token-endpoint-request.js';
+import { InvalidTokenOptionsError } from '../../token.errors.js';
+import { createSecureContext, type SecureContext } from 'node:tls';
+import { Readable } from 'node:stream';
+import {
+  postTokenRequest,
+  type TokenEndpointRawResponse,
+  type TokenEndpointRequest,
+  type TokenEndpointTransport,
+} from './token-endpoint-request.js';
 
 /** RFC 8705 §2 client authentication methods. */
 export const MTLS_CLIENT_AUTH_METHODS = ['tls_client_auth', 'self_signed_tls_client_auth'] as const;
@@ -46,9 +51,14 @@ export class MtlsClient {
   readonly boundTokens: boolean;
 
   constructor(config: MtlsConfig) {
+    let secureContext: SecureContext;
     try {
       // Built now: a key that does not match the certificate stops start-up, not the first call.
-      createSecureContext({ cert: config.certificate, key: config.privateKey, ca: config.ca });
+      secureContext = createSecureContext({
+        cert: config.certificate,
+        key: config.privateKey,
+        ca: config.ca,
+      });
     } catch {
       // Node's message may quote the PEM; name the field only.
       throw new InvalidTokenOptionsError(
@@ -57,71 +67,51 @@ export class MtlsClient {
         'mtls',
       );
     }
-    this.agent = new Agent({
-      cert: config.certificate,
-      key: config.privateKey,
-      ca: config.ca,
-      keepAlive: true,
-    });
+    // The agent gets the built context, not the PEM: `agent.options` is reachable from every
+    // request, response and axios error, and a deep `util.inspect` of those would print the key.
+    this.agent = new Agent({ secureContext, keepAlive: true });
     this.boundTokens = config.boundTokens ?? true;
+  }
+
+  /** Closes the kept-alive connections (to the token endpoint and the API origins). */
+  close(): void {
+    this.agent.destroy();
   }
 
   /** {@link postTokenRequest} over `node:https` with the client certificate. */
   post(request: TokenEndpointRequest): Promise<TokenEndpointRawResponse> {
-    const endpoint = describeEndpoint(request.url);
-    return new Promise((resolve, reject) => {
-      const fail = (what: string) =>
-        reject(new TokenRequestError(`token request to ${endpoint} failed: ${what}`));
-      const body = request.form.toString();
+    return postTokenRequest(request, this.#transport);
+  }
+
+  readonly #transport: TokenEndpointTransport = (url, init) =>
+    new Promise((resolve, reject) => {
       const outgoing = httpsRequest(
-        request.url,
+        url,
         {
-          method: 'POST',
+          method: init.method,
           agent: this.agent,
-          timeout: request.timeoutMs,
-          headers: {
-            ...request.headers,
-            'content-type': 'application/x-www-form-urlencoded',
-            'content-length': Buffer.byteLength(body),
-            accept: 'application/json',
-          },
+          signal: init.signal,
+          headers: { ...init.headers, 'content-length': Buffer.byteLength(init.body) },
         },
         (response) => {
-          const chunks: Buffer[] = [];
-          let received = 0;
-          response.on('data', (chunk: Buffer) => {
-            received += chunk.length;
-            if (received > request.maxResponseBytes) {
-              response.destroy();
-              fail(`response body exceeds ${request.maxResponseBytes} bytes`);
-              return;
-            }
-            chunks.push(chunk);
-          });
-          response.on('error', () => fail('reading the response'));
-          response.on('end', () => {
-            const nonce = response.headers['dpop-nonce'];
-            resolve({
-              status: response.statusCode ?? 0,
-              contentType: response.headers['content-type'] ?? '',
-              body: Buffer.concat(chunks).toString('utf8'),
-              dpopNonce: typeof nonce === 'string' ? nonce : undefined,
-            });
-          });
+          const headers = new Headers();
+          for (const [name, value] of Object.entries(response.headers)) {
+            for (const one of value === undefined ? [] : [value].flat()) headers.append(name, one);
+          }
+          const status = response.statusCode ?? 0;
+          const empty = status === 204 || status === 205 || status === 304;
+          if (empty) response.resume();
+          const body = empty ? null : (Readable.toWeb(response) as ReadableStream<Uint8Array>);
+          try {
+            resolve(new Response(body, { status, headers }));
+          } catch (error) {
+            // A status `Response` cannot hold (outside 200-599): no answer to read.
+            response.destroy();
+            reject(error as Error);
+          }
         },
       );
-      outgoing.on('timeout', () => {
-        outgoing.destroy();
-        reject(new TokenRequestError(`token request to ${endpoint} timed out after ${request.timeoutMs} ms`));
-      });
-      outgoing.on('error', (error: Error & { code?: string }) =>
-        fail(
-          typeof error.code === 'string' && /^[A-Z_0-9]{2,40}$/.test(error.code)
-            ? error.code
-            : 'network error',
-        ),
-      );
-      outgoing.end(body);
+      outgoing.on('error', reject);
+      outgoing.end(init.body);
     });
-  }
 }

@@ -1,26 +1,28 @@
 import type { z } from 'zod';
 import { systemClock, type Clock } from '../../clock.js';
-import { createRedactor } from './token-endpoint-redaction.js';
-import { postTokenRequest } from './token-endpoint-request.js';
-import { parseTokenEndpointResponse } from './token-endpoint-response.js';
+import { requestOAuth2Token } from './oauth2-token-request.js';
+import { SerialQueue } from './oauth2-serial-queue.js';
+import { refreshGrantParameters, withRequestParameters } from './oauth2-grant-parameters.js';
+import { mayStillHonour, refreshTokenOf } from './oauth2-refresh-token.js';
+import { fillTenant } from './token-endpoint-url.js';
 import { TOKEN_DEFAULTS } from '../../token.constants.js';
-import { InvalidTokenOptionsError, TokenEndpointError, TokenRequestError } from '../../token.errors.js';
+import { InvalidTokenOptionsError } from '../../token.errors.js';
 import type { TokenInfo } from '../../token-info.js';
 import type {
   TokenGenerateContext,
   TokenRequestParameters,
   TokenStrategy,
 } from '../../token-strategy.interface.js';
-import { normalizeScopes, oauth2CacheKey } from './oauth2-cache-key.js';
+import { normalizeScopes, oauth2StrategyCacheKey } from './oauth2-cache-key.js';
 import { OAuth2ClientAuthenticator } from './oauth2-client-auth.js';
 import { parseOrThrow } from '../../config/validation.js';
 import { oauth2ProviderSchema, type OAuth2ProviderConfig } from './oauth2.options.js';
-import { OAuth2Discovery, selectClientAuth, type AuthorizationServerMetadata } from './oauth2-discovery.js';
+import { OAuth2Discovery } from './oauth2-discovery.js';
+import { OAuth2Endpoint } from './oauth2-endpoint.js';
 import { DpopProofSigner } from '../../dpop/dpop-proof.js';
-import { checkDpopAlgorithm, tokenEndpointWantsNonce } from '../../dpop/dpop-token-request.js';
+import { checkDpopAlgorithm } from '../../dpop/dpop-token-request.js';
 import type { SenderConstraint } from '../../http/sender-constraints.js';
 import { MtlsClient } from './oauth2-mtls.js';
-import { createHash } from 'node:crypto';
 import { JwtBearerGrant, type GrantParameters } from './oauth2-jwt-bearer.js';
 import {
   checkIssuedTokenType,
@@ -41,6 +43,8 @@ export interface OAuth2StrategyContext {
   dpop?: DpopProofSigner;
   /** The client certificate (variants share their parent's). */
   mtls?: MtlsClient;
+  /** The module provider's name: keys `tokenExchange` callback sources (stable across replicas). */
+  providerName?: string;
 }
 
 type ParsedOAuth2Config = z.output<typeof oauth2ProviderSchema>;
@@ -67,18 +71,17 @@ export class OAuth2Strategy implements TokenStrategy {
   readonly #clock: Clock;
   /** `tokenUrl` with its `{tenant}` placeholder filled; undefined while a tenant is missing. */
   readonly #tokenUrl: string | undefined;
-  readonly #authenticator: OAuth2ClientAuthenticator;
+  readonly #endpoint: OAuth2Endpoint;
   readonly #context: OAuth2StrategyContext;
-  /** With `issuer`: the metadata cache, and the endpoint and authenticator made from its last answer. */
+  /** With `issuer`: the metadata cache (shared with variants). */
   readonly #discovery?: OAuth2Discovery;
-  #discovered?: { metadata: AuthorizationServerMetadata; authenticator: OAuth2ClientAuthenticator };
   readonly #jwtBearer?: JwtBearerGrant;
   readonly #dpop?: DpopProofSigner;
   readonly #mtls?: MtlsClient;
   readonly #tokenExchange?: TokenExchangeGrant;
   #refreshToken?: string;
-  /** Tail of the queue of `generate()` calls: a refresh token must never be spent twice. */
-  #queue: Promise<void> = Promise.resolve();
+  /** `generate()` calls, one at a time: a refresh token must never be spent twice. */
+  readonly #queue = new SerialQueue();
 
   constructor(
     config: Omit<OAuth2ProviderConfig, 'type'>,
@@ -95,12 +98,13 @@ export class OAuth2Strategy implements TokenStrategy {
     const configuredUrl = parsed.tokenUrl ?? parsed.issuer!;
     this.#tokenUrl = parsed.issuer === undefined ? fillTenant(configuredUrl, parsed.tenant) : configuredUrl;
     const endpoint = this.#tokenUrl ?? configuredUrl;
-    this.#authenticator = new OAuth2ClientAuthenticator(parsed, endpoint, clock);
     if (parsed.issuer !== undefined) {
       this.#discovery =
         context.discovery ??
         new OAuth2Discovery(parsed.issuer, parsed.discovery, parsed.allowInsecureHttp, clock);
     }
+    const authenticator = new OAuth2ClientAuthenticator(parsed, endpoint, clock);
+    this.#endpoint = new OAuth2Endpoint(parsed, this.#tokenUrl, authenticator, this.#discovery, clock);
     if (parsed.mtls) this.#mtls = context.mtls ?? new MtlsClient(parsed.mtls);
     if (parsed.dpop) this.#dpop = context.dpop ?? new DpopProofSigner(parsed.dpop, clock);
     if (parsed.jwtBearer) this.#jwtBearer = new JwtBearerGrant(parsed.jwtBearer, parsed.clientId, clock);
@@ -111,19 +115,10 @@ export class OAuth2Strategy implements TokenStrategy {
         context.tokenOf,
       );
     }
-    this.cacheKey = oauth2CacheKey({
-      ...parsed,
-      tokenUrl: endpoint,
-      extraParams: {
-        ...parsed.extraParams,
-        ...grantKeyParts(parsed, context.subjectToken),
-        // DPoP tokens are bound to the key: a replica with another key cannot use them.
-        ...(this.#dpop ? { ' dpop': this.#dpop.thumbprint } : {}),
-        // Certificate-bound tokens (RFC 8705 §3) go with the certificate.
-        ...(parsed.mtls
-          ? { ' mtls': createHash('sha256').update(parsed.mtls.certificate).digest('base64url') }
-          : {}),
-      },
+    this.cacheKey = oauth2StrategyCacheKey(parsed, endpoint, {
+      ...grantKeyParts(parsed, context.subjectToken, context.providerName),
+      // DPoP tokens are bound to the key: a replica with another key cannot use them.
+      ...(this.#dpop ? { ' dpop': this.#dpop.thumbprint } : {}),
     });
   }
 
@@ -139,6 +134,15 @@ export class OAuth2Strategy implements TokenStrategy {
   }
 
   /**
+   * Stops discovery retries and closes the client certificate's connections. A variant shares its
+   * parent's, so only the strategy that made them closes them.
+   */
+  close(): void {
+    if (this.#context.discovery === undefined) this.#discovery?.close();
+    if (this.#context.mtls === undefined) this.#mtls?.close();
+  }
+
+  /**
    * The same client asking for another scope, audience, resource or tenant; a strategy with its
    * own cache key and refresh token. Per-call values replace the configured ones.
    */
@@ -148,6 +152,14 @@ export class OAuth2Strategy implements TokenStrategy {
         'per-call "subjectToken" needs a provider with "tokenExchange"',
         undefined,
         'subjectToken',
+      );
+    }
+    if (parameters.tenant !== undefined && this.#config.issuer !== undefined) {
+      // The issuer's metadata names one token endpoint: a tenant would change nothing but the name.
+      throw new InvalidTokenOptionsError(
+        'per-call "tenant" needs a "tokenUrl" with a {tenant} placeholder, not "issuer"',
+        undefined,
+        'tenant',
       );
     }
     const scopes = normalizeScopes(parameters.scope);
@@ -184,14 +196,16 @@ export class OAuth2Strategy implements TokenStrategy {
     }
     if (this.#config.useRefreshToken === false) return this.#clientCredentialsGrant();
     const shared = context?.previous === undefined ? undefined : refreshTokenOf(context.previous);
-    return this.#exclusive(() => this.#refreshOrClientCredentials(shared));
+    return this.#queue.run(() => this.#refreshOrClientCredentials(shared));
   }
 
   async #refreshOrClientCredentials(shared: string | undefined): Promise<TokenInfo> {
     const refreshToken = shared ?? this.#refreshToken;
     if (refreshToken) {
       try {
-        const info = await this.#request(this.#refreshParams(refreshToken), [refreshToken]);
+        const info = await this.#request(() =>
+          Promise.resolve(refreshGrantParameters(this.#config, refreshToken)),
+        );
         // RFC 6749 §6: a new refresh token replaces the old one; without one, the old one stays good.
         this.#refreshToken = refreshTokenOf(info) ?? refreshToken;
         return info;
@@ -208,11 +222,10 @@ export class OAuth2Strategy implements TokenStrategy {
   }
 
   async #clientCredentialsGrant(): Promise<TokenInfo> {
-    const { params, secrets } = await this.#grantParameters();
-    this.#appendScopeAndResource(params);
-    if (this.#config.audience) params.set('audience', this.#config.audience);
-    for (const [name, value] of Object.entries(this.#config.extraParams ?? {})) params.set(name, value);
-    const info = await this.#request(params, secrets);
+    // Built per attempt: a JWT-bearer assertion's jti may be used once (the DPoP-nonce retry too).
+    const info = await this.#request(async () =>
+      withRequestParameters(this.#config, await this.#grantParameters()),
+    );
     if (this.#tokenExchange) checkIssuedTokenType(info);
     return info;
   }
@@ -220,127 +233,31 @@ export class OAuth2Strategy implements TokenStrategy {
   /** The grant this provider uses: client credentials, JWT bearer (RFC 7523) or token exchange (RFC 8693). */
   async #grantParameters(): Promise<GrantParameters> {
     if (this.#jwtBearer) {
-      const { url } = await this.#endpoint();
+      const { url } = await this.#endpoint.resolve();
       return this.#jwtBearer.parameters(this.#config.issuer ?? url);
     }
     if (this.#tokenExchange) return this.#tokenExchange.parameters();
     return { params: new URLSearchParams({ grant_type: 'client_credentials' }), secrets: [] };
   }
 
-  /** The token endpoint and the authenticator for it: configured, or from the issuer's metadata. */
-  async #endpoint(): Promise<{ url: string; authenticator: OAuth2ClientAuthenticator }> {
-    if (this.#discovery === undefined) return { url: this.#tokenUrl!, authenticator: this.#authenticator };
-    const metadata = await this.#discovery.metadata();
-    if (this.#discovered?.metadata !== metadata) {
-      const clientAuth = selectClientAuth(this.#config, metadata);
-      this.#discovered = {
-        metadata,
-        authenticator: new OAuth2ClientAuthenticator(
-          { ...this.#config, clientAuth },
-          metadata.token_endpoint,
-          this.#clock,
-        ),
-      };
-    }
-    // RFC 8705 §5: with a client certificate, the issuer's mTLS alias when it has one.
-    const alias = this.#mtls ? metadata.mtls_endpoint_aliases?.token_endpoint : undefined;
-    return { url: alias ?? metadata.token_endpoint, authenticator: this.#discovered.authenticator };
-  }
-
-  #refreshParams(refreshToken: string): URLSearchParams {
-    const params = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken });
-    this.#appendScopeAndResource(params);
-    return params;
-  }
-
-  #appendScopeAndResource(params: URLSearchParams): void {
-    const { scope, resource } = this.#config;
-    if (scope !== undefined) params.set('scope', typeof scope === 'string' ? scope : scope.join(' '));
-    for (const value of resource === undefined ? [] : [resource].flat()) params.append('resource', value);
-  }
-
-  async #request(params: URLSearchParams, requestSecrets: string[]): Promise<TokenInfo> {
-    const { url, authenticator } = await this.#endpoint();
+  async #request(grant: () => Promise<GrantParameters>): Promise<TokenInfo> {
+    const { url, authenticator } = await this.#endpoint.resolve();
     const dpop = this.#dpop;
-    if (dpop) checkDpopAlgorithm(dpop, this.#discovered?.metadata);
-    // Authenticated anew per attempt: a client assertion's jti may be used once.
-    const send = async () => {
-      const auth = await authenticator.authenticate();
-      const form = new URLSearchParams(params);
-      for (const [name, value] of Object.entries(auth.params)) form.set(name, value);
-      const headers = dpop ? { ...auth.headers, dpop: await dpop.proof('POST', new URL(url)) } : auth.headers;
-      const redact = createRedactor([...auth.secrets, ...requestSecrets]);
-      const request = {
+    if (dpop) checkDpopAlgorithm(dpop, this.#endpoint.metadata);
+    const config = this.#config;
+    return requestOAuth2Token(
+      {
         url,
-        form,
-        headers,
-        timeoutMs: this.#config.timeoutMs ?? TOKEN_DEFAULTS.requestTimeoutMs,
-        maxResponseBytes: this.#config.maxResponseBytes ?? TOKEN_DEFAULTS.maxResponseBytes,
-      };
-      const response = await (this.#mtls ? this.#mtls.post(request) : postTokenRequest(request));
-      return { response, redact };
-    };
-    let { response, redact } = await send();
-    // RFC 9449 §8: a 400 use_dpop_nonce is answered once, with the nonce it carried.
-    if (dpop && tokenEndpointWantsNonce(dpop, url, response)) {
-      ({ response, redact } = await send());
-      tokenEndpointWantsNonce(dpop, url, response);
-    }
-    return parseTokenEndpointResponse(response, {
-      receivedAt: this.#clock.now(),
-      defaultExpiresInSeconds:
-        this.#config.defaultExpiresInSeconds ?? TOKEN_DEFAULTS.defaultExpiresInMs / 1000,
-      redact,
-      allowedTokenTypes: dpop
-        ? [...(this.#config.allowedTokenTypes ?? []), 'DPoP']
-        : this.#config.allowedTokenTypes,
-    });
+        authenticator,
+        dpop,
+        mtls: this.#mtls,
+        clock: this.#clock,
+        timeoutMs: config.timeoutMs ?? TOKEN_DEFAULTS.requestTimeoutMs,
+        maxResponseBytes: config.maxResponseBytes ?? TOKEN_DEFAULTS.maxResponseBytes,
+        defaultExpiresInSeconds: config.defaultExpiresInSeconds ?? TOKEN_DEFAULTS.defaultExpiresInMs / 1000,
+        allowedTokenTypes: config.allowedTokenTypes,
+      },
+      grant,
+    );
   }
-
-  /** Runs tasks one at a time, in call order; a failed task does not stop the next. */
-  async #exclusive<T>(task: () => Promise<T>): Promise<T> {
-    const previous = this.#queue;
-    let release!: () => void;
-    this.#queue = new Promise<void>((resolve) => (release = resolve));
-    await previous;
-    try {
-      return await task();
-    } finally {
-      release();
-    }
-  }
-}
-
-/** `{tenant}` in the URL (as written or as the URL parser encodes it) replaced by the tenant. */
-function fillTenant(tokenUrl: string, tenant: string | undefined): string | undefined {
-  const placeholder = /\{tenant\}|%7Btenant%7D/gi;
-  if (!placeholder.test(tokenUrl)) {
-    if (tenant !== undefined) {
-      throw new InvalidTokenOptionsError(
-        'oauth2 "tenant" needs a {tenant} placeholder in "tokenUrl"',
-        undefined,
-        'tenant',
-      );
-    }
-    return tokenUrl;
-  }
-  return tenant === undefined ? undefined : tokenUrl.replace(placeholder, encodeURIComponent(tenant));
-}
-
-function refreshTokenOf(info: TokenInfo): string | undefined {
-  const value = info.extra.refresh_token;
-  return typeof value === 'string' && value.length > 0 ? value : undefined;
-}
-
-/**
- * After a failed refresh-token grant: true when the server may still honour the refresh token, i.e.
- * it did not get to decide on it (5xx, 429, no answer). False when it refused it (RFC 6749 §5.2
- * `invalid_grant`, or any other 4xx) or answered 2xx with something unreadable (it may have rotated it).
- */
-function mayStillHonour(error: unknown): boolean {
-  if (error instanceof TokenEndpointError) {
-    if (error.error === 'invalid_grant') return false;
-    return error.status >= 500 || error.status === 429;
-  }
-  return error instanceof TokenRequestError;
 }

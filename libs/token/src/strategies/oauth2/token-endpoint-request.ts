@@ -28,12 +28,30 @@ export interface TokenEndpointRawResponse {
 }
 
 /**
- * POSTs a form to a token endpoint with Node's `fetch`. Redirects are not followed (a 3xx comes back
+ * How a token request goes out: Node's `fetch` by default, `node:https` with the client certificate
+ * for mTLS (`agentTransport`). It must honour `signal` (the whole-exchange timeout aborts it).
+ */
+export type TokenEndpointTransport = (
+  url: string,
+  init: {
+    method: 'POST';
+    headers: Record<string, string>;
+    body: string;
+    redirect: 'manual';
+    signal: AbortSignal;
+  },
+) => Promise<Response>;
+
+/**
+ * POSTs a form to a token endpoint with Node's `fetch` (or `send`). Redirects are not followed (a 3xx comes back
  * as it is), the whole exchange is bounded by `timeoutMs`, and the body is read as a stream and
  * dropped as soon as it passes `maxResponseBytes`. Failures before an answer is in hand throw
  * {@link TokenRequestError}; the message names the endpoint (no query string), never a parameter.
  */
-export async function postTokenRequest(request: TokenEndpointRequest): Promise<TokenEndpointRawResponse> {
+export async function postTokenRequest(
+  request: TokenEndpointRequest,
+  send: TokenEndpointTransport = fetch,
+): Promise<TokenEndpointRawResponse> {
   const endpoint = describeEndpoint(request.url);
   const controller = new AbortController();
   let timedOut = false;
@@ -51,7 +69,7 @@ export async function postTokenRequest(request: TokenEndpointRequest): Promise<T
   try {
     let response: Response;
     try {
-      response = await fetch(request.url, {
+      response = await send(request.url, {
         method: 'POST',
         headers: {
           ...request.headers,

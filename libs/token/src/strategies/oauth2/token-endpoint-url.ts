@@ -1,3 +1,5 @@
+import { InvalidTokenOptionsError } from '../../token.errors.js';
+
 /**
  * Where a token endpoint may live. Credentials travel in the request, so plain `http` is allowed
  * only to loopback (the request never leaves the machine) or after an explicit opt-in.
@@ -38,4 +40,20 @@ export function describeEndpoint(tokenUrl: string): string {
   } catch {
     return 'the token endpoint';
   }
+}
+
+/** `{tenant}` in the URL (as written or as the URL parser encodes it) replaced by the tenant. */
+export function fillTenant(tokenUrl: string, tenant: string | undefined): string | undefined {
+  const placeholder = /\{tenant\}|%7Btenant%7D/gi;
+  if (!placeholder.test(tokenUrl)) {
+    if (tenant !== undefined) {
+      throw new InvalidTokenOptionsError(
+        'oauth2 "tenant" needs a {tenant} placeholder in "tokenUrl"',
+        undefined,
+        'tenant',
+      );
+    }
+    return tokenUrl;
+  }
+  return tenant === undefined ? undefined : tokenUrl.replace(placeholder, encodeURIComponent(tenant));
 }
