@@ -15,9 +15,10 @@ let topology: RedisSentinelTopology;
 let endpoint: FleetTokenEndpoint;
 let replicas: ReplicaProcess[] = [];
 
+// Beyond the start's own limits, so a failed start stops what it started before the suite moves on.
 beforeAll(async () => {
   topology = await RedisSentinelTopology.start();
-});
+}, 90_000);
 
 afterAll(async () => {
   await Promise.all(replicas.map((replica) => replica.stop().catch(() => replica.kill())));
