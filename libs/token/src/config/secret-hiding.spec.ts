@@ -25,6 +25,7 @@ const options = () => ({
     },
   },
   providers: {
+    kling: { type: 'jwt', accessKey: 'access-key-id-visible', secretKey: API_KEY },
     exchange: {
       type: 'oauth2',
       tokenUrl: 'https://issuer.example/token',
@@ -70,6 +71,7 @@ describe('secret hiding in the module options', () => {
         'kid-visible-2026',
         'sentinel-user-visible',
         'https://issuer.example/token',
+        'access-key-id-visible',
         '127.0.0.1:26379',
       ]) {
         expect(text).toContain(visible);

@@ -15,8 +15,11 @@ const SECRET_NAME = /password|passphrase|secret|credential|private|assertion|(?:
 /** Names that hold credentials without saying so. */
 const SECRET_OPTIONS = new Set(['extraParams', 'redisClient']);
 
+/** Names the pattern matches that identify rather than authenticate (the JWT issuer's key ID). */
+const READABLE_OPTIONS = new Set(['accessKey', 'cacheKey']);
+
 function isSecretName(name: string): boolean {
-  return SECRET_OPTIONS.has(name) || SECRET_NAME.test(name);
+  return SECRET_OPTIONS.has(name) || (SECRET_NAME.test(name) && !READABLE_OPTIONS.has(name));
 }
 
 /** `redis://user:password@host` without the password. */
