@@ -1,11 +1,15 @@
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { Cluster } from 'ioredis';
 import { RedisTokenStore } from '../libs/token/src/stores/redis-token.store.js';
 import { TokenInfo } from '../libs/token/src/token-info.js';
 import { RedisClusterTopology } from './support/fleet-redis-topology.js';
 import { FleetTokenEndpoint } from './support/fleet-token-endpoint.js';
 import { eventually, ReplicaProcess, type ReplicaReport } from './support/fleet-replicas.js';
+
+// Replica processes and sleeps sized to token lifetimes: tens of seconds by design, more on a loaded
+// 2-core machine. The scenario's own waits bound what it proves; this only stops a hung run.
+jest.setTimeout(120_000);
 
 /**
  * Fleet mode on a real Redis Cluster (3 masters, 3 replicas, started by the test): 4 replica

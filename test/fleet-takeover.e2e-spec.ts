@@ -1,8 +1,12 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { afterEach, describe, expect, it } from '@jest/globals';
+import { afterEach, describe, expect, it, jest } from '@jest/globals';
 import { Redis } from 'ioredis';
 import { FleetTokenEndpoint } from './support/fleet-token-endpoint.js';
 import { eventually, ReplicaProcess } from './support/fleet-replicas.js';
+
+// Replica processes and sleeps sized to token lifetimes: tens of seconds by design, more on a loaded
+// 2-core machine. The scenario's own waits bound what it proves; this only stops a hung run.
+jest.setTimeout(120_000);
 
 /**
  * Takeover in seconds: the replica holding the refresh lease is SIGKILLed mid-refresh, with the
