@@ -1,11 +1,15 @@
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { Cluster } from 'ioredis';
 import { RedisTokenStore } from '../libs/token/src/stores/redis-token.store.js';
 import { TokenInfo } from '../libs/token/src/token-info.js';
 import { RedisClusterTopology } from './support/fleet-redis-topology.js';
 import { FleetTokenEndpoint } from './support/fleet-token-endpoint.js';
 import { eventually, ReplicaProcess, type ReplicaReport } from './support/fleet-replicas.js';
+
+// Replica processes and sleeps sized to token lifetimes: tens of seconds by design, more on a loaded
+// 2-core machine. The scenario's own waits bound what it proves; this only stops a hung run.
+jest.setTimeout(120_000);
 
 /**
  * Fleet mode on a real Redis Cluster (3 masters, 3 replicas, started by the test): 4 replica
@@ -20,9 +24,10 @@ let cluster: RedisClusterTopology;
 let endpoint: FleetTokenEndpoint;
 let replicas: ReplicaProcess[] = [];
 
+// Beyond the start's own limits, so a failed start stops what it started before the suite moves on.
 beforeAll(async () => {
   cluster = await RedisClusterTopology.start();
-});
+}, 90_000);
 
 afterAll(async () => {
   await Promise.all(replicas.map((replica) => replica.stop().catch(() => replica.kill())));
@@ -104,11 +109,23 @@ describe('fleet mode on a Redis Cluster', () => {
     const app = new Cluster(
       cluster.nodes.map((node) => ({ host: '127.0.0.1', port: Number(node.split(':')[1]) })),
     );
+    // Two replicas' stores on the application's client. Each opens its own cluster connections
+    // (slot discovery, then a node connection on the first command); the first obtain() waits for
+    // them only within the budget (100 ms by default), and a loaded CI machine can take longer:
+    // the first store then fetched on its own without sharing, and the second called generate.
+    // So: a roomy budget, and both stores connected before the first call.
+    const options = { keyPrefix: 'ntm-app-cluster:', encryptionKeys, budgetMs: 2_000 };
+    const [first, second] = [new RedisTokenStore(options, app), new RedisTokenStore(options, app)];
     try {
-      const [first, second] = [
-        new RedisTokenStore({ keyPrefix: 'ntm-app-cluster:', encryptionKeys }, app),
-        new RedisTokenStore({ keyPrefix: 'ntm-app-cluster:', encryptionKeys }, app),
-      ];
+      await eventually(
+        'both stores connected',
+        () =>
+          [first, second].every(
+            (store) =>
+              store.connectionStatus.command === 'ready' && store.connectionStatus.subscriber === 'ready',
+          ) || undefined,
+        10_000,
+      );
       const token = new TokenInfo({
         token: `app-${randomBytes(8).toString('hex')}`,
         expiresAt: Date.now() + 60_000,
@@ -120,6 +137,11 @@ describe('fleet mode on a Redis Cluster', () => {
           () => true,
         ),
       ).toBe(token);
+      // Shared under the tagged key, on the cluster, before the second replica asks.
+      expect({ degraded: first.degraded, stored: await app.exists('ntm-app-cluster:token:{svc}') }).toEqual({
+        degraded: false,
+        stored: 1,
+      });
       let calls = 0;
       const shared = await second.obtain(
         'svc',
@@ -127,10 +149,10 @@ describe('fleet mode on a Redis Cluster', () => {
         () => true,
       );
       expect({ calls, token: shared.token }).toEqual({ calls: 0, token: token.token });
-      expect(await app.exists('ntm-app-cluster:token:{svc}')).toBe(1);
       await Promise.all([first.close(), second.close()]);
       expect(app.status).toBe('ready');
     } finally {
+      await Promise.all([first.close(), second.close()]);
       await app.quit();
     }
   });

@@ -1,9 +1,13 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { afterEach, describe, expect, it } from '@jest/globals';
+import { afterEach, describe, expect, it, jest } from '@jest/globals';
 import { Redis } from 'ioredis';
 import type { TokenEncryptionKey } from '../libs/token/src/stores/redis-store.options.js';
 import { FleetTokenEndpoint } from './support/fleet-token-endpoint.js';
 import { ReplicaProcess, type ReplicaConfig } from './support/fleet-replicas.js';
+
+// Replica processes and sleeps sized to token lifetimes: tens of seconds by design, more on a loaded
+// 2-core machine. The scenario's own waits bound what it proves; this only stops a hung run.
+jest.setTimeout(120_000);
 
 /**
  * The documented key rotation, stepped through by 2 replica processes restarted one at a time, as a

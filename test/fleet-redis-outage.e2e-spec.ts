@@ -1,9 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { afterEach, describe, expect, it } from '@jest/globals';
+import { afterEach, describe, expect, it, jest } from '@jest/globals';
 import { Redis } from 'ioredis';
 import { RedisServerProcess } from './support/fleet-redis-server.js';
 import { FleetTokenEndpoint } from './support/fleet-token-endpoint.js';
 import { eventually, ReplicaProcess } from './support/fleet-replicas.js';
+
+// Replica processes and sleeps sized to token lifetimes: tens of seconds by design, more on a loaded
+// 2-core machine. The scenario's own waits bound what it proves; this only stops a hung run.
+jest.setTimeout(120_000);
 
 /** Two replica processes on a redis-server of the test's own, which it kills and starts again. */
 const encryptionKeys = [{ kid: 'fleet', key: randomBytes(32).toString('base64') }];

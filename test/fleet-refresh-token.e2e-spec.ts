@@ -1,9 +1,13 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { afterEach, describe, expect, it } from '@jest/globals';
+import { afterEach, describe, expect, it, jest } from '@jest/globals';
 import { Redis } from 'ioredis';
 import { OAuth2Strategy } from '../libs/token/src/strategies/oauth2/oauth2.strategy.js';
 import { RotatingOAuth2Server } from './support/fleet-rotating-oauth2-server.js';
 import { ReplicaProcess } from './support/fleet-replicas.js';
+
+// Replica processes and sleeps sized to token lifetimes: tens of seconds by design, more on a loaded
+// 2-core machine. The scenario's own waits bound what it proves; this only stops a hung run.
+jest.setTimeout(120_000);
 
 /**
  * Refresh tokens shared across the fleet: 4 replica processes with the real OAuth2 strategy, against

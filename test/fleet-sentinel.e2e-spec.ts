@@ -1,8 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { RedisSentinelTopology } from './support/fleet-redis-topology.js';
 import { FleetTokenEndpoint } from './support/fleet-token-endpoint.js';
 import { eventually, ReplicaProcess, type ReplicaReport } from './support/fleet-replicas.js';
+
+// Replica processes and sleeps sized to token lifetimes: tens of seconds by design, more on a loaded
+// 2-core machine. The scenario's own waits bound what it proves; this only stops a hung run.
+jest.setTimeout(120_000);
 
 /**
  * Fleet mode behind Redis Sentinel (a master, a replica and 3 sentinels, started by the test):
@@ -15,9 +19,10 @@ let topology: RedisSentinelTopology;
 let endpoint: FleetTokenEndpoint;
 let replicas: ReplicaProcess[] = [];
 
+// Beyond the start's own limits, so a failed start stops what it started before the suite moves on.
 beforeAll(async () => {
   topology = await RedisSentinelTopology.start();
-});
+}, 90_000);
 
 afterAll(async () => {
   await Promise.all(replicas.map((replica) => replica.stop().catch(() => replica.kill())));

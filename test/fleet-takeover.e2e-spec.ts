@@ -1,8 +1,12 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { afterEach, describe, expect, it } from '@jest/globals';
+import { afterEach, describe, expect, it, jest } from '@jest/globals';
 import { Redis } from 'ioredis';
 import { FleetTokenEndpoint } from './support/fleet-token-endpoint.js';
 import { eventually, ReplicaProcess } from './support/fleet-replicas.js';
+
+// Replica processes and sleeps sized to token lifetimes: tens of seconds by design, more on a loaded
+// 2-core machine. The scenario's own waits bound what it proves; this only stops a hung run.
+jest.setTimeout(120_000);
 
 /**
  * Takeover in seconds: the replica holding the refresh lease is SIGKILLed mid-refresh, with the
@@ -50,15 +54,22 @@ describe('fleet mode: the lease holder dies mid-refresh', () => {
     const killedAt = Date.now();
     const survivors = replicas.filter((replica) => replica !== holder);
 
-    const takeover = await eventually('a replica taking over', () => served.requests[2], 12_000);
+    // The lease used to last 15 s: a takeover must come well before that, however loaded the machine.
+    const OLD_LEASE_MS = 15_000;
+    const takeover = await eventually(
+      'a replica taking over',
+      () => served.requests[2],
+      OLD_LEASE_MS - 3_000,
+    );
     expect(survivors.map((replica) => replica.id)).toContain(takeover.replica);
-    // Lease 2 s (renewed while its holder lived) + a poll: far from the 15 s the lease used to last.
-    expect(takeover.at - killedAt).toBeLessThan(4_500);
+    // Lease 2 s (renewed while its holder lived) + a poll, about 2.5 s: under half the old lease.
+    expect(takeover.at - killedAt).toBeLessThan(OLD_LEASE_MS / 2);
     await eventually('every survivor on the new token', async () => {
       const reports = await Promise.all(survivors.map((replica) => replica.report()));
       return reports.every((report) => report.current === takeover.token) ? true : undefined;
     });
 
+    const slowBoundMs = Math.max(1_000, (takeover.at - stalled.at) / 2);
     for (const report of await Promise.all(survivors.map((replica) => replica.report()))) {
       expect({
         id: report.id,
@@ -66,8 +77,13 @@ describe('fleet mode: the lease holder dies mid-refresh', () => {
         errors: report.errors,
         expired: report.expiredUses,
       }).toEqual({ id: report.id, failures: 0, errors: [], expired: 0 });
-      // Their token was valid throughout: no call waited on the dead holder's lease.
-      expect({ id: report.id, slow: report.slowestCallMs < 1_000 }).toEqual({ id: report.id, slow: true });
+      // Their token was valid throughout: no call waited on the dead holder's lease. A call that did
+      // would have waited from that refresh's start until the takeover (over 2 s: the kill, then the
+      // rest of the lease); half of that, or 1 s at least, leaves room for a loaded machine's pauses.
+      expect({ id: report.id, waitedOnTheLease: report.slowestCallMs >= slowBoundMs }).toEqual({
+        id: report.id,
+        waitedOnTheLease: false,
+      });
     }
     expect(served.requests).toHaveLength(3);
   });

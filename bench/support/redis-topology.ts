@@ -2,41 +2,26 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-
-/** A loopback port free right now. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  server.close();
-  await once(server, 'close');
-  return port;
-}
+import { freePort, launchRedisOnFreePort, stopRedis } from './redis-process.js';
 
 /**
  * Real Redis topologies for the fleet tests and benchmarks, started from the `redis-server` binary on free loopback
- * ports in a temporary directory, and stopped by PID (never touching the Redis on 6379).
+ * ports in a temporary directory, and stopped by PID (never touching the Redis on 6379). A server that
+ * exits at start-up fails the start at once (see `launchRedis`), and every server started is killed
+ * when the process exits, also after a failed or timed-out test.
  */
 abstract class Topology {
   protected readonly processes = new Map<number, ChildProcess>();
 
-  protected constructor(protected readonly dir: string) {
-    // A test or benchmark that ends without stopping its topology (a failure, a timeout) still takes
-    // its servers down with it.
-    process.once('exit', () => this.processes.forEach((child) => child.kill('SIGKILL')));
-  }
+  protected constructor(protected readonly dir: string) {}
 
   /** SIGKILLs the process on `port`, as a crashed host would. */
   async kill(port: number): Promise<void> {
     const child = this.processes.get(port);
     this.processes.delete(port);
-    if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
-    child.kill('SIGKILL');
-    await once(child, 'exit');
+    if (child !== undefined) await stopRedis(child);
   }
 
   async stop(): Promise<void> {
@@ -44,11 +29,16 @@ abstract class Topology {
     await rm(this.dir, { recursive: true, force: true });
   }
 
-  protected async spawnServer(port: number, args: string[]): Promise<void> {
-    const child = spawn('redis-server', args, { stdio: 'ignore', cwd: this.dir });
-    child.on('error', () => {});
+  /** PIDs of the servers still running (for tests checking that nothing is left behind). */
+  get pids(): number[] {
+    return [...this.processes.values()].flatMap((child) => (child.pid === undefined ? [] : [child.pid]));
+  }
+
+  /** Starts a server on a free port (`args(port)` naming it) and gives back the port. */
+  protected async spawnServer(args: (port: number) => string[] | Promise<string[]>): Promise<number> {
+    const { port, child } = await launchRedisOnFreePort(args, this.dir);
     this.processes.set(port, child);
-    await until(`redis on ${port}`, async () => (await ask(port, ['PING'])) === 'PONG');
+    return port;
   }
 }
 
@@ -59,12 +49,16 @@ export class RedisClusterTopology extends Topology {
   static async start(): Promise<RedisClusterTopology> {
     const topology = new RedisClusterTopology(await mkdtemp(join(tmpdir(), 'ntm-cluster-')));
     try {
-      for (let index = 0; index < 6; index++) topology.ports.push(await freePort());
-      await Promise.all(
-        topology.ports.map((port) =>
-          topology.spawnServer(port, [
+      // A node also listens on a cluster bus port, by default port + 10000, which Redis refuses above
+      // 65535 (it exits at start for any port over 55535, and the kernel hands out ports up to 60999):
+      // each node gets a bus port of its own.
+      const ports = await Promise.all(
+        Array.from({ length: 6 }, () =>
+          topology.spawnServer(async (port) => [
             '--port',
             String(port),
+            '--cluster-port',
+            String(await freePort()),
             '--bind',
             '127.0.0.1',
             '--save',
@@ -82,6 +76,7 @@ export class RedisClusterTopology extends Topology {
           ]),
         ),
       );
+      topology.ports.push(...ports);
       const create = spawn(
         'redis-cli',
         [
@@ -148,35 +143,34 @@ export class RedisSentinelTopology extends Topology {
   static async start(): Promise<RedisSentinelTopology> {
     const topology = new RedisSentinelTopology(await mkdtemp(join(tmpdir(), 'ntm-sentinel-')));
     try {
-      topology.master = await freePort();
-      topology.replica = await freePort();
       const base = ['--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
-      await topology.spawnServer(topology.master, ['--port', String(topology.master), ...base]);
-      await topology.spawnServer(topology.replica, [
+      topology.master = await topology.spawnServer((port) => ['--port', String(port), ...base]);
+      topology.replica = await topology.spawnServer((port) => [
         '--port',
-        String(topology.replica),
+        String(port),
         ...base,
         '--replicaof',
         '127.0.0.1',
         String(topology.master),
       ]);
       for (let index = 0; index < 3; index++) {
-        const port = await freePort();
-        const file = join(topology.dir, `sentinel-${port}.conf`);
-        await writeFile(
-          file,
-          [
-            `port ${port}`,
-            'bind 127.0.0.1',
-            `dir ${topology.dir}`,
-            `sentinel monitor ${RedisSentinelTopology.NAME} 127.0.0.1 ${topology.master} 2`,
-            `sentinel down-after-milliseconds ${RedisSentinelTopology.NAME} 1000`,
-            `sentinel failover-timeout ${RedisSentinelTopology.NAME} 3000`,
-            `sentinel parallel-syncs ${RedisSentinelTopology.NAME} 1`,
-            '',
-          ].join('\n'),
-        );
-        await topology.spawnServer(port, [file, '--sentinel']);
+        const port = await topology.spawnServer(async (port) => {
+          const file = join(topology.dir, `sentinel-${port}.conf`);
+          await writeFile(
+            file,
+            [
+              `port ${port}`,
+              'bind 127.0.0.1',
+              `dir ${topology.dir}`,
+              `sentinel monitor ${RedisSentinelTopology.NAME} 127.0.0.1 ${topology.master} 2`,
+              `sentinel down-after-milliseconds ${RedisSentinelTopology.NAME} 1000`,
+              `sentinel failover-timeout ${RedisSentinelTopology.NAME} 3000`,
+              `sentinel parallel-syncs ${RedisSentinelTopology.NAME} 1`,
+              '',
+            ].join('\n'),
+          );
+          return [file, '--sentinel'];
+        });
         topology.sentinels.push(port);
       }
       await until('the replica in sync', async () =>

@@ -1,35 +1,23 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { connect, createServer, type AddressInfo } from 'node:net';
+import type { ChildProcess } from 'node:child_process';
+import {
+  freePort,
+  launchRedis,
+  launchRedisOnFreePort,
+  stopRedis,
+} from '../../bench/support/redis-process.js';
 
-/** A loopback port free right now. */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  server.close();
-  await once(server, 'close');
-  return port;
-}
+export { freePort };
 
-/** True when something on the port answers PING with PONG. */
-function pings(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
-    socket.setTimeout(500);
-    socket.once('connect', () => socket.write('PING\r\n'));
-    socket.once('data', (data) => {
-      socket.destroy();
-      resolve(data.toString().startsWith('+PONG'));
-    });
-    socket.once('error', () => resolve(false));
-    socket.once('timeout', () => {
-      socket.destroy();
-      resolve(false);
-    });
-  });
-}
+const args = (port: number) => [
+  '--port',
+  String(port),
+  '--bind',
+  '127.0.0.1',
+  '--save',
+  '',
+  '--appendonly',
+  'no',
+];
 
 /**
  * A `redis-server` of the test's own, on a free port, without persistence, so a test can stop and
@@ -41,8 +29,9 @@ export class RedisServerProcess {
   private constructor(readonly port: number) {}
 
   static async start(): Promise<RedisServerProcess> {
-    const server = new RedisServerProcess(await freePort());
-    await server.restart();
+    const { port, child } = await launchRedisOnFreePort(args);
+    const server = new RedisServerProcess(port);
+    server.child = child;
     return server;
   }
 
@@ -50,25 +39,18 @@ export class RedisServerProcess {
     return `redis://127.0.0.1:${this.port}`;
   }
 
-  /** Starts the server (again, on the same port, empty) and waits until it answers. */
+  /** The server's PID while it runs (for tests checking that nothing is left behind). */
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  /**
+   * Starts the server again, on the same port, empty, and waits until it answers; fails at once when
+   * it exits during start-up. Every server started is killed when the test process exits.
+   */
   async restart(): Promise<void> {
     if (this.child !== undefined) throw new Error('redis-server already running');
-    const child = spawn(
-      'redis-server',
-      ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-      { stdio: 'ignore' },
-    );
-    this.child = child;
-    const failed = new Promise<never>((_resolve, reject) => {
-      child.once('error', (error) => reject(new Error(`cannot start redis-server: ${error.message}`)));
-      child.once('exit', (code) => reject(new Error(`redis-server exited with ${code}`)));
-    });
-    failed.catch(() => {});
-    for (let attempt = 0; attempt < 200; attempt++) {
-      if (await Promise.race([pings(this.port), failed])) return;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    throw new Error(`redis-server on port ${this.port} did not answer`);
+    this.child = await launchRedis(this.port, args(this.port));
   }
 
   /** SIGSTOP: the server keeps its sockets open and answers nothing, as a stalled host would. */
@@ -81,12 +63,10 @@ export class RedisServerProcess {
     this.child?.kill('SIGCONT');
   }
 
-  /** Kills the server at once, as a crash would, and waits until it is gone. */
+  /** Kills the server at once (also while stopped by {@link pause}), as a crash would, and waits until it is gone. */
   async stop(): Promise<void> {
     const child = this.child;
     this.child = undefined;
-    if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
-    child.kill('SIGKILL');
-    await once(child, 'exit');
+    if (child !== undefined) await stopRedis(child);
   }
 }

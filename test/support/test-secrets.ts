@@ -43,4 +43,8 @@ export const TEST_SECRETS: readonly string[] = [
   'Ch-e2e-SECRET-canary.1f6c_u',
   'Dp-e2e-SECRET-canary.8e2f_t',
   'Fi-fault-SECRET-canary-6a2d',
+  'Hd-SENTINEL-password-canary-7e3b',
+  'Hd-api-KEY-canary-40c5',
+  'Hd-subject-TOKEN-canary-92dd',
+  'Hd-credential-canary-1a6f',
 ];

@@ -3,16 +3,24 @@ import { inspect } from 'node:util';
 /** What a hidden value shows as. */
 export const HIDDEN = '[hidden]';
 
-/** Option names whose values are credentials wherever they sit in the configuration. */
-const SECRET_OPTIONS = new Set([
-  'secretKey',
-  'clientSecret',
-  'privateKey',
-  'password',
-  'key',
-  'extraParams',
-  'redisClient',
-]);
+/**
+ * Option names whose values are credentials wherever they sit in the configuration: matched by
+ * pattern, so a new option (`sentinelPassword`, `apiKey`, `refreshToken`, `subjectToken`) is hidden
+ * without being listed. `key`/`token` count only as a whole word at the end of the name, which keeps
+ * `keyPrefix`, `kid`, `tokenUrl`, `tokenType` and `encryptionKeys` (its entries' `key` is hidden)
+ * readable.
+ */
+const SECRET_NAME = /password|passphrase|secret|credential|private|assertion|(?:^|[a-z0-9_-])(?:key|token)$/i;
+
+/** Names that hold credentials without saying so. */
+const SECRET_OPTIONS = new Set(['extraParams', 'redisClient']);
+
+/** Names the pattern matches that identify rather than authenticate (the JWT issuer's key ID). */
+const READABLE_OPTIONS = new Set(['accessKey', 'cacheKey']);
+
+function isSecretName(name: string): boolean {
+  return SECRET_OPTIONS.has(name) || (SECRET_NAME.test(name) && !READABLE_OPTIONS.has(name));
+}
 
 /** `redis://user:password@host` without the password. */
 function withoutPassword(url: string): string {
@@ -43,7 +51,7 @@ export function displayCopy(value: unknown, seen = new Set<unknown>()): unknown 
   const copy: Record<string, unknown> = {};
   for (const [name, item] of Object.entries(value)) {
     const shown =
-      SECRET_OPTIONS.has(name) && item !== undefined
+      isSecretName(name) && item !== undefined
         ? HIDDEN
         : name === 'url' && typeof item === 'string'
           ? withoutPassword(item)
