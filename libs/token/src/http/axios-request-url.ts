@@ -1,7 +1,19 @@
-import type { InternalAxiosRequestConfig } from 'axios';
 import { parseAbsoluteUrl } from './origin-policy.js';
 
 const ABSOLUTE_URL = /^([a-z][a-z\d+\-.]*:)?\/\//i;
+
+/**
+ * The parts of an axios request config that say where it goes. Typed here rather than picked from
+ * axios' own config type: `allowAbsoluteUrls` only exists from axios 1.8 on, and the declarations
+ * must compile against every axios the peer range allows.
+ *
+ * @publicApi
+ */
+export interface AxiosRequestTarget {
+  url?: string;
+  baseURL?: string;
+  allowAbsoluteUrls?: boolean;
+}
 
 /**
  * Where axios will send the request: `baseURL` + `url` combined as axios does (an absolute `url` wins
@@ -9,9 +21,7 @@ const ABSOLUTE_URL = /^([a-z][a-z\d+\-.]*:)?\/\//i;
  *
  * @publicApi
  */
-export function requestUrlOf(
-  config: Pick<InternalAxiosRequestConfig, 'url' | 'baseURL' | 'allowAbsoluteUrls'>,
-): URL | undefined {
+export function requestUrlOf(config: AxiosRequestTarget): URL | undefined {
   const url = config.url ?? '';
   const baseURL = config.baseURL;
   const combine = baseURL && (!ABSOLUTE_URL.test(url) || config.allowAbsoluteUrls === false);

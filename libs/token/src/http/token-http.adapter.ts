@@ -1,8 +1,8 @@
 import axios, {
   AxiosError,
+  AxiosHeaders,
   isAxiosError,
   type AxiosAdapter,
-  type AxiosHeaders,
   type AxiosResponse,
   type InternalAxiosRequestConfig,
 } from 'axios';
@@ -74,6 +74,12 @@ async function send(
   authorizer: TokenRequestAuthorizer,
 ): Promise<AxiosResponse> {
   const inner = resolveAdapter(state.inner);
+  // An adapter resolved by name is the library's axios copy. The application's HttpService may run
+  // another copy of the same axios (the CommonJS build beside the ESM one): give the adapter headers
+  // of its own class, which axios before 1.7 cannot read from a foreign one (it sent none at all).
+  if (typeof state.inner !== 'function' && !(config.headers instanceof AxiosHeaders)) {
+    config.headers = headersOfThisCopy(config.headers);
+  }
   const headers = config.headers;
   const ours = state.header !== undefined && headers.get('Authorization') === state.header;
   // A header the caller set is theirs; ours (a retry, a config sent again) is renewed from the cache.
@@ -86,7 +92,7 @@ async function send(
         : (state.contextProvider ?? state.provider);
   const url = requestUrlOf(config);
   // axios' fetch adapter ignores `httpsAgent`: it cannot present a client certificate.
-  const withoutCertificate = inner === axios.getAdapter('fetch') ? "axios' fetch adapter" : undefined;
+  const withoutCertificate = inner === axiosFetchAdapter() ? "axios' fetch adapter" : undefined;
   const info =
     provider === undefined ? undefined : await authorizer.tokenFor(provider, url, withoutCertificate);
   if (provider === undefined || info === undefined || url === undefined) {
@@ -213,6 +219,20 @@ function nextHop(
   } as InternalAxiosRequestConfig;
 }
 
+let fetchAdapter: { adapter: AxiosAdapter | undefined } | undefined;
+
+/** axios' fetch adapter, looked up once; undefined before axios 1.7, which has none. */
+function axiosFetchAdapter(): AxiosAdapter | undefined {
+  if (fetchAdapter === undefined) {
+    try {
+      fetchAdapter = { adapter: axios.getAdapter('fetch') };
+    } catch {
+      fetchAdapter = { adapter: undefined };
+    }
+  }
+  return fetchAdapter.adapter;
+}
+
 /**
  * The adapter axios would use for `spec`: the config's function, else resolved by name with the
  * axios the library is installed with (the peer dependency, the application's one). An instance of
@@ -243,6 +263,13 @@ function settle(promise: Promise<AxiosResponse>): Promise<Settled> {
     (response) => ({ ok: true, response }),
     (error: unknown) => ({ ok: false, error }),
   );
+}
+
+/** The same headers in the library's `AxiosHeaders` class, `false` markers ("never send") kept. */
+function headersOfThisCopy(headers: InternalAxiosRequestConfig['headers']): AxiosHeaders {
+  const copy = new AxiosHeaders();
+  for (const [name, value] of Object.entries(headers)) copy.set(name, value as string, true);
+  return copy;
 }
 
 function copyHeaders(headers: AxiosHeaders): AxiosHeaders {
