@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { TokenService } from '../token.service.js';
+import type { TokenInfo } from '../token-info.js';
 import { parseAbsoluteUrl } from './origin-policy.js';
 import { currentTokenProvider } from './token-context.js';
 import { discardBody, sendFollowingRedirects } from './token-fetch-redirects.js';
@@ -96,14 +97,19 @@ function fetchWithTokens(
     // A Request's body can be read once; keep a copy for the retry (bodiless ones are reusable).
     const spare = replayable && input instanceof Request && input.body !== null ? input.clone() : input;
     const request = { send, authorizer, provider, url, init: requestInit, headers };
-    const first = await sendFollowingRedirects(
-      request,
-      input,
-      info.authorizationHeader,
-      authorizer.dpopSignerFor(provider, info),
-    );
-    if (first.carried)
-      await throwOnInsufficientScope(first.response, info.authorizationHeader, provider, url);
+    // One attempt with `token`: its hops followed, and an insufficient_scope answer to it thrown.
+    const attempt = async (body: string | URL | Request, token: TokenInfo) => {
+      const header = token.authorizationHeader;
+      const sent = await sendFollowingRedirects(
+        request,
+        body,
+        header,
+        authorizer.dpopSignerFor(provider, token),
+      );
+      if (sent.carried) await throwOnInsufficientScope(sent.response, header, provider, url);
+      return sent;
+    };
+    const first = await attempt(input, info);
     // Only a 401 to our token is ours to retry, not one from a hop the token did not go to.
     if (first.response.status !== 401 || !first.carried || !replayable) return first.response;
     if (isNonceChallenge(first.response.headers.get('www-authenticate'), info.authorizationHeader)) {
@@ -112,15 +118,7 @@ function fetchWithTokens(
 
     await discardBody(first.response);
     const fresh = await authorizer.renewAfterUnauthorized(provider, info.token);
-    const retry = await sendFollowingRedirects(
-      request,
-      spare,
-      fresh.authorizationHeader,
-      authorizer.dpopSignerFor(provider, fresh),
-    );
-    if (retry.carried)
-      await throwOnInsufficientScope(retry.response, fresh.authorizationHeader, provider, url);
-    return retry.response;
+    return (await attempt(spare, fresh)).response;
   };
 }
 
