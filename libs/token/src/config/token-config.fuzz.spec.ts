@@ -143,7 +143,7 @@ describe('configuration fuzzing', () => {
     await fc.assert(
       fc.asyncProperty(
         fc.dictionary(
-          fc.oneof(fc.constantFrom('kling', 'github'), fc.string()),
+          fc.oneof(fc.constantFrom('kling', 'github', '__proto__', 'constructor'), fc.string()),
           providerArbitrary(pem, jwk),
           {
             maxKeys: 3,

@@ -1,9 +1,10 @@
 import type { ConfigService } from '@nestjs/config';
 import type { z } from 'zod';
 import { TOKEN_CONFIG_NAMESPACE } from '../token.constants.js';
+import { InvalidTokenOptionsError } from '../token.errors.js';
 import { tokenConfigSchema, type TokenModuleOptions } from '../token.options.js';
 import { hideSecretsFromInspection } from './secret-hiding.js';
-import { parseOrThrow } from './validation.js';
+import { parseOrThrow, refuseReservedKeys } from './validation.js';
 
 export type ResolvedTokenConfig = z.output<typeof tokenConfigSchema>;
 
@@ -15,6 +16,9 @@ export function resolveTokenConfig(options: TokenModuleOptions, config?: ConfigS
   const { clock: _clock, store, redisClient: _redisClient, ...plain } = options;
   const fromConfigService =
     plain.providers === undefined ? (config?.get<Record<string, unknown>>(TOKEN_CONFIG_NAMESPACE) ?? {}) : {};
+  // Checked before merging: assigning an own `__proto__` key would replace the prototype instead.
+  refuseReservedKeys(plain, 'token module options');
+  refuseReservedKeys(fromConfigService, `configuration namespace "${TOKEN_CONFIG_NAMESPACE}"`);
   const merged: Record<string, unknown> = { ...fromConfigService };
   for (const [key, value] of Object.entries(plain)) if (value !== undefined) merged[key] = value;
   if (typeof store === 'string') merged.store = store;
@@ -52,12 +56,34 @@ export function tokenConfigFromEnv(
       path[0] === 'PROVIDERS' && index === 1 ? segment.toLowerCase() : camelCase(segment),
     );
     let node = root;
-    for (const key of keys.slice(0, -1)) {
-      node[key] ??= {};
-      node = node[key] as Record<string, unknown>;
+    for (const [index, key] of keys.slice(0, -1).entries()) {
+      // Own properties only: `constructor` or `prototype` must name options, never reach Object.
+      if (!Object.hasOwn(node, key)) node[key] = {};
+      const next = node[key];
+      if (typeof next !== 'object' || next === null) {
+        const parent = `${prefix}${path.slice(0, index + 1).join('__')}`;
+        throw new InvalidTokenOptionsError(
+          `environment variable ${name}: ${parent} already sets a value there, so it cannot also hold options`,
+          undefined,
+          keys.slice(0, index + 1).join('.'),
+        );
+      }
+      node = next as Record<string, unknown>;
     }
     const key = keys[keys.length - 1];
-    node[key] = convert(raw, key);
+    const value = convert(raw, key);
+    const existing = Object.hasOwn(node, key) ? node[key] : undefined;
+    if (typeof existing === 'object' && existing !== null) {
+      // `X={"a":1}` and `X__B=2` combine whatever order the environment lists them in.
+      if (typeof value !== 'object' || value === null || Array.isArray(value) || Array.isArray(existing)) {
+        throw new InvalidTokenOptionsError(
+          `environment variable ${name}: other ${name}__… variables already set options there`,
+          undefined,
+          keys.join('.'),
+        );
+      }
+      node[key] = { ...value, ...existing };
+    } else node[key] = value;
   }
   return root;
 }

@@ -15,15 +15,54 @@ export function describeZodIssue(issue: z.core.$ZodIssue): { field: string; mess
  * `providers.<name>`) and the field.
  */
 export function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown, subject: string): z.output<S> {
+  refuseReservedKeys(value, subject);
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   const issue = result.error.issues[0];
-  const [head, provider, ...rest] = issue.path.map(String);
+  throw optionsError(issue.path, issue.message, subject);
+}
+
+/** `wholeProvider` is the field named when the issue is about a provider as a whole. */
+function optionsError(
+  path: readonly PropertyKey[],
+  issueMessage: string,
+  subject: string,
+  wholeProvider = 'type',
+): InvalidTokenOptionsError {
+  const [head, provider, ...rest] = path.map(String);
   if (head === 'providers' && provider !== undefined) {
-    const field = rest.join('.') || 'type';
-    const message = rest.length > 0 ? `"${field}" ${issue.message}` : issue.message;
-    throw new InvalidTokenOptionsError(`token provider "${provider}": ${message}`, provider, field);
+    const field = rest.join('.') || wholeProvider;
+    const message = rest.length > 0 ? `"${field}" ${issueMessage}` : issueMessage;
+    return new InvalidTokenOptionsError(`token provider "${provider}": ${message}`, provider, field);
   }
-  const { field, message } = describeZodIssue(issue);
-  throw new InvalidTokenOptionsError(`${subject}: ${message}`, undefined, field || undefined);
+  const { field, message } = describeZodIssue({ path: [...path], message: issueMessage } as z.core.$ZodIssue);
+  return new InvalidTokenOptionsError(`${subject}: ${message}`, undefined, field || undefined);
+}
+
+/** Throws `InvalidTokenOptionsError` naming the first own `__proto__` key found in `value`. */
+export function refuseReservedKeys(value: unknown, subject: string): void {
+  const reserved = findReservedKey(value);
+  if (reserved) throw optionsError(reserved, 'is a reserved name and cannot be used as a key', subject, 'name');
+}
+
+/**
+ * The path to the first own `__proto__` key in plain objects and arrays (JSON.parse and object
+ * spreads create such keys). Zod drops them while parsing, so a provider, claim or parameter
+ * under that name would vanish without a word; it is refused instead.
+ */
+function findReservedKey(value: unknown, path: PropertyKey[] = [], seen = new Set<object>()): PropertyKey[] | undefined {
+  if (typeof value !== 'object' || value === null || seen.has(value) || !isPlainOrArray(value)) return undefined;
+  seen.add(value);
+  if (Object.hasOwn(value, '__proto__')) return [...path, '__proto__'];
+  for (const key of Object.keys(value)) {
+    const found = findReservedKey((value as Record<string, unknown>)[key], [...path, key], seen);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+function isPlainOrArray(value: object): boolean {
+  if (Array.isArray(value)) return true;
+  const prototype: unknown = Object.getPrototypeOf(value);
+  return prototype === Object.prototype || prototype === null;
 }
