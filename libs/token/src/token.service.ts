@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown, Optional } from '@nestjs/common';
 import { systemClock, type Clock } from './clock.js';
-import { providerOptionsSchema, type ProviderOptions } from './config/provider-options.schema.js';
+import { parseProviderOptions, type ProviderOptions } from './config/provider-options.schema.js';
 import { MemoryTokenStore } from './stores/memory-token.store.js';
 import type { TokenStore } from './stores/token-store.interface.js';
 import { TOKEN_DEFAULTS } from './token.constants.js';
@@ -27,7 +27,7 @@ import {
   type TokenStrategy,
 } from './token-strategy.interface.js';
 import { noteSenderConstraint } from './http/sender-constraints.js';
-import { describeZodIssue } from './config/validation.js';
+import { validatedOr } from './config/validation.js';
 
 /**
  * How `TokenService` is built; the module fills it from its options.
@@ -221,13 +221,9 @@ export class TokenService implements OnApplicationShutdown {
         'strategy',
       );
     }
-    const parsed = providerOptionsSchema.safeParse(options);
-    if (!parsed.success) {
-      const { field, message } = describeZodIssue(parsed.error.issues[0]);
-      throw new InvalidTokenOptionsError(`token provider "${name}": ${message}`, name, field);
-    }
-    const margin = parsed.data.safetyMarginMs ?? this.safetyMarginMs;
-    this.entries.set(name, new TokenCacheEntry(name, strategy, parsed.data, margin));
+    const checked = validatedOr(options, () => parseProviderOptions(name, options));
+    const margin = checked.safetyMarginMs ?? this.safetyMarginMs;
+    this.entries.set(name, new TokenCacheEntry(name, strategy, checked, margin));
     noteSenderConstraint(this, name, strategy);
   }
 

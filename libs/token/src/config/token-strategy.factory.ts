@@ -9,6 +9,7 @@ import { JwtStrategy } from '../strategies/jwt.strategy.js';
 import { OAuth2Strategy } from '../strategies/oauth2/oauth2.strategy.js';
 import { importPrivateKey } from '../strategies/private-key.check.js';
 import { InvalidTokenOptionsError } from '../token.errors.js';
+import { markValidated } from './validation.js';
 import type { providerConfigSchema } from '../token.options.js';
 import { isTokenStrategy, type TokenStrategy } from '../token-strategy.interface.js';
 import type { z } from 'zod';
@@ -87,7 +88,7 @@ async function importAtStartUp(
 /** The options shared by every provider, as `TokenService.register` takes them. */
 export function providerOptionsOf(config: ParsedProviderConfig): ProviderOptions {
   const { safetyMarginMs, baseUrls, strictOrigin, allowInsecureHttp } = config;
-  return { safetyMarginMs, baseUrls, strictOrigin, allowInsecureHttp };
+  return markValidated({ safetyMarginMs, baseUrls, strictOrigin, allowInsecureHttp });
 }
 
 async function resolveCustomStrategy(
