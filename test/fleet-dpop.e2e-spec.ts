@@ -6,13 +6,12 @@
  * proofs verify; replicas with generated keys, or a key rotated in, never get a token bound to
  * another key.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { createPublicKey, randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { HttpModule, HttpService } from '@nestjs/axios';
 import { Test, type TestingModule } from '@nestjs/testing';
 import { Redis } from 'ioredis';
 import { calculateJwkThumbprint, exportJWK, exportPKCS8, generateKeyPair } from 'jose';
-import { createPublicKey } from 'node:crypto';
 import { TokenFetch, TokenModule, TokenService } from '../libs/token/src/index.js';
 import { startOidcServer, type OidcServer } from './support/oidc-provider-server.js';
 import { startResourceServer, type ResourceServer } from './support/oidc-resource-server.js';
