@@ -22,6 +22,7 @@ import {
   TokenSenderConstraintError,
 } from '../libs/token/src/token.errors.js';
 import { startOidcServer, type OidcServer } from './support/oidc-provider-server.js';
+import { oidcClient } from './support/oidc-test-bed.js';
 import { makeTestCertificates, type TestCertificates } from './support/test-certificates.js';
 import { rejection } from './support/rejection.js';
 
@@ -51,24 +52,16 @@ describe('mTLS (RFC 8705) vs oidc-provider', () => {
     issuer = await startOidcServer({
       tls: { ...certs.server, ca: certs.ca },
       clients: [
-        {
-          client_id: 'shop-pki',
+        oidcClient('shop-pki', {
           token_endpoint_auth_method: 'tls_client_auth',
           tls_client_certificate_bound_access_tokens: true,
           tls_client_auth_subject_dn: certs.client.subject,
-          grant_types: ['client_credentials'],
-          redirect_uris: [],
-          response_types: [],
-        },
-        {
-          client_id: 'shop-self-signed',
+        }),
+        oidcClient('shop-self-signed', {
           token_endpoint_auth_method: 'self_signed_tls_client_auth',
           tls_client_certificate_bound_access_tokens: true,
           jwks: { keys: [{ ...jwk, x5c: [der] }] },
-          grant_types: ['client_credentials'],
-          redirect_uris: [],
-          response_types: [],
-        },
+        }),
       ],
     });
     // The API checks the token's x5t#S256 against the certificate of the connection it came on.
