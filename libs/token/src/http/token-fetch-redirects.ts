@@ -1,6 +1,7 @@
 import { followRedirects, type HopTransport, type RedirectHop } from './redirect-follower.js';
 import type { TokenRequestAuthorizer } from './token-request-authorizer.js';
 import type { DpopRequestSigner } from './sender-constraints.js';
+import type { FetchDispatcher } from '../strategies/oauth2/oauth2-mtls.js';
 
 /** The fetch standard's limit. */
 const MAX_REDIRECTS = 20;
@@ -15,6 +16,8 @@ export interface TokenFetchRequest {
   readonly init: RequestInit;
   /** The request's headers (the init's, else the Request's), without `Authorization`. */
   readonly headers: Headers;
+  /** The client certificate's dispatcher, for the hops that carry a certificate-bound token. */
+  readonly certificate?: FetchDispatcher;
 }
 
 /**
@@ -74,11 +77,17 @@ function fetchTransport(
       }
       if (proof === undefined) headers.delete('dpop');
       else headers.set('dpop', proof);
+      // The certificate goes where the token goes, and no further; elsewhere, the caller's dispatcher.
+      const dispatcher =
+        hop.carries && request.certificate
+          ? { dispatcher: request.certificate as RequestInit['dispatcher'] }
+          : {};
       if (hop.first) {
         if (!retry && proof !== undefined) {
           spare = input instanceof Request && input.body !== null ? input.clone() : input;
         }
-        return request.send(retry ? (spare ?? input) : input, { ...init, headers, redirect: 'manual' });
+        const first = { ...init, headers, redirect: 'manual' as const, ...dispatcher };
+        return request.send(retry ? (spare ?? input) : input, first);
       }
       return request.send(hop.url.href, {
         ...init,
@@ -87,6 +96,7 @@ function fetchTransport(
         headers,
         body,
         redirect: 'manual',
+        ...dispatcher,
       });
     },
     answerOf: (response) => ({
