@@ -78,10 +78,9 @@ function fetchTransport(
       if (proof === undefined) headers.delete('dpop');
       else headers.set('dpop', proof);
       // The certificate goes where the token goes, and no further; elsewhere, the caller's dispatcher.
-      const dispatcher =
-        hop.carries && request.certificate
-          ? { dispatcher: request.certificate as RequestInit['dispatcher'] }
-          : {};
+      // (`object`: `RequestInit` has a `dispatcher` in Node's types only, not in the DOM's.)
+      const dispatcher: object =
+        hop.carries && request.certificate ? { dispatcher: request.certificate } : {};
       if (hop.first) {
         if (!retry && proof !== undefined) {
           spare = input instanceof Request && input.body !== null ? input.clone() : input;
