@@ -167,12 +167,10 @@ describe('the fetch wrapper with certificate-bound tokens (RFC 8705)', () => {
   it('a request outside "baseUrls" goes without the token and without the certificate', async () => {
     const dispatcher = trusting();
     try {
-      const response = await app
-        .get(TokenFetch)
-        .fetch(`${apis[foreign].origin}/elsewhere`, {
-          token: 'orders',
-          dispatcher,
-        } as unknown as TokenFetchInit);
+      const response = await app.get(TokenFetch).fetch(`${apis[foreign].origin}/elsewhere`, {
+        token: 'orders',
+        dispatcher,
+      } as unknown as TokenFetchInit);
       expect(response.status).toBe(200);
       expect(apis[foreign].seen).toEqual([
         { path: '/elsewhere', token: false, certificate: undefined, bound: false },
