@@ -128,7 +128,12 @@ export class OAuth2Strategy implements TokenStrategy {
   /** How this provider's tokens are bound to the client; the HTTP integration signs with it. */
   get senderConstraint(): SenderConstraint | undefined {
     if (this.#dpop === undefined && this.#mtls?.boundTokens !== true) return undefined;
-    return { dpop: this.#dpop, mtlsAgent: this.#mtls?.boundTokens ? this.#mtls.agent : undefined };
+    const mtls = this.#mtls?.boundTokens ? this.#mtls : undefined;
+    return {
+      dpop: this.#dpop,
+      mtlsAgent: mtls?.agent,
+      mtlsDispatcher: mtls && (() => mtls.fetchDispatcher()),
+    };
   }
 
   /** With `issuer`: the metadata cache (start-up warms it; a variant shares it). */
