@@ -2,7 +2,7 @@ import { Agent, request as httpsRequest } from 'node:https';
 import { z } from 'zod';
 import { nonEmptyString } from '../../config/provider-options.schema.js';
 import { InvalidTokenOptionsError } from '../../token.errors.js';
-import { createSecureContext, type SecureContext } from 'node:tls';
+import { createSecureContext, rootCertificates, type SecureContext } from 'node:tls';
 import { Readable } from 'node:stream';
 import {
   postTokenRequest,
@@ -64,7 +64,7 @@ export class MtlsClient {
       secureContext = createSecureContext({
         cert: config.certificate,
         key: config.privateKey,
-        ca: config.ca,
+        ca: trustedCertificates(config.ca),
       });
     } catch {
       // Node's message may quote the PEM; name the field only.
@@ -136,4 +136,12 @@ export class MtlsClient {
       outgoing.on('error', reject);
       outgoing.end(init.body);
     });
+}
+
+/**
+ * Node's `ca` replaces the public roots instead of adding to them: with a private CA for the token
+ * endpoint, an API on a public certificate would no longer be trusted. `mtls.ca` adds to them.
+ */
+export function trustedCertificates(ca: string | undefined): string[] | undefined {
+  return ca === undefined ? undefined : [...rootCertificates, ca];
 }
