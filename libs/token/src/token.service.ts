@@ -71,6 +71,9 @@ export interface InvalidateOptions {
   onlyIfToken?: string;
 }
 
+/** The options of every provider registered without any. */
+const NO_PROVIDER_OPTIONS: Readonly<ProviderOptions> = Object.freeze({});
+
 /** A cache hit reads the clock once in this many calls (a power of two), whatever the timer does. */
 const FRESHNESS_CHECK_INTERVAL = 128;
 const FRESHNESS_CHECK_MASK = FRESHNESS_CHECK_INTERVAL - 1;
@@ -227,7 +230,9 @@ export class TokenService implements OnApplicationShutdown {
       throw new InvalidTokenOptionsError(`token provider "${name}": ${message}`, name, field);
     }
     const margin = parsed.data.safetyMarginMs ?? this.safetyMarginMs;
-    this.entries.set(name, new TokenCacheEntry(name, strategy, parsed.data, margin));
+    // Providers registered without options (one per tenant, say) share one object instead of one each.
+    const kept = Object.keys(parsed.data).length === 0 ? NO_PROVIDER_OPTIONS : parsed.data;
+    this.entries.set(name, new TokenCacheEntry(name, strategy, kept, margin));
     noteSenderConstraint(this, name, strategy);
   }
 
