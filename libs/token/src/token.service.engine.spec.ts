@@ -52,24 +52,34 @@ describe('TokenService refresh engine', () => {
   });
 
   it('the timeout of a queued refresh starts when it starts, not while it waits', async () => {
-    const { service } = manual({ refreshTimeoutMs: 60 });
-    const first = deferred<TokenInfo>();
-    let calls = 0;
-    service.register('p', {
-      cacheKey: 'p',
-      generate: () =>
-        ++calls === 1
-          ? first.promise
-          : Promise.resolve(new TokenInfo({ token: 'second', expiresAt: T0 + HOUR })),
-    });
-    const running = service.getToken('p');
-    await flushPromises();
-    void service.invalidate('p');
-    const queued = service.getToken('p');
-    await new Promise((resolve) => setTimeout(resolve, 40));
-    first.resolve(new TokenInfo({ token: 'first', expiresAt: T0 + HOUR }));
-    await expect(running).resolves.toMatchObject({ token: 'first' });
-    await expect(queued).resolves.toMatchObject({ token: 'second' });
+    // Timers under test control: real ones made this flaky on a loaded machine.
+    jest.useFakeTimers({ doNotFake: ['setImmediate', 'nextTick', 'queueMicrotask'] });
+    try {
+      const { service } = manual({ refreshTimeoutMs: 60 });
+      const first = deferred<TokenInfo>();
+      const second = deferred<TokenInfo>();
+      let calls = 0;
+      service.register('p', {
+        cacheKey: 'p',
+        generate: () => (++calls === 1 ? first.promise : second.promise),
+      });
+      const running = service.getToken('p');
+      await flushPromises();
+      void service.invalidate('p');
+      const queued = service.getToken('p');
+      // The running refresh takes 50 ms of its 60; the queued one then takes 30 ms of its own:
+      // 80 ms after it was queued, which a timeout counted from the queueing would have cut.
+      await jest.advanceTimersByTimeAsync(50);
+      first.resolve(new TokenInfo({ token: 'first', expiresAt: T0 + HOUR }));
+      await expect(running).resolves.toMatchObject({ token: 'first' });
+      await flushPromises();
+      expect(calls).toBe(2);
+      await jest.advanceTimersByTimeAsync(30);
+      second.resolve(new TokenInfo({ token: 'second', expiresAt: T0 + HOUR }));
+      await expect(queued).resolves.toMatchObject({ token: 'second' });
+    } finally {
+      jest.useRealTimers();
+    }
   });
 
   it('reports each provider state from the one state machine', async () => {
