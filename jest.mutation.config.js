@@ -3,7 +3,8 @@
  * part being mutated (`MUTATION_PART`, see stryker.config.mjs), all of them without one. Quick, no
  * real-time waits; the fuzz specs (a minute of generated cases) and the e2e suites stay in `npm test`.
  * In native ESM every spec file a mutant loads re-imports its modules (seconds on a loaded machine),
- * so a part loads only its own specs, and of those only the ones that import the mutated file.
+ * so a part loads only its own specs and, for a mutant, only the ones whose tests reached it in the
+ * initial run (test/support/mutation/).
  */
 import base from './jest.config.js';
 
@@ -25,5 +26,10 @@ export default {
   roots: ['<rootDir>/libs'],
   testMatch: part in specs ? specs[part] : Object.values(specs).flat(),
   testPathIgnorePatterns: ['/node_modules/', '\\.fuzz\\.spec\\.ts$'],
+  setupFilesAfterEnv: [
+    ...base.setupFilesAfterEnv,
+    '<rootDir>/test/support/mutation/coverage-by-file.setup.ts',
+  ],
+  testSequencer: '<rootDir>/test/support/mutation/sequencer.js',
   coverageThreshold: undefined,
 };

@@ -1,0 +1,27 @@
+import { afterAll, afterEach, expect } from '@jest/globals';
+import { appendFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** What StrykerJS's Jest environment shares with the instrumented code (`__stryker__`). */
+interface StrykerContext {
+  currentTestId?: string;
+  mutantCoverage?: { perTest: Record<string, Record<string, number>> };
+}
+
+// Only in StrykerJS's initial run (perTest coverage, no active mutant): notes which mutants the tests
+// of this spec file reach, so that a mutant's run loads only the spec files that reach it
+// (read by sequencer.js from the sandbox's working directory).
+const stryker = (globalThis as { __stryker__?: StrykerContext }).__stryker__;
+const perTest = stryker?.mutantCoverage?.perTest;
+const reached = new Set<string>();
+
+if (perTest !== undefined && !process.env.__STRYKER_ACTIVE_MUTANT__) {
+  afterEach(() => {
+    const testId = stryker!.currentTestId;
+    for (const id of Object.keys((testId !== undefined && perTest[testId]) || {})) reached.add(id);
+  });
+  afterAll(() => {
+    const line = JSON.stringify({ testPath: expect.getState().testPath, mutants: [...reached] });
+    appendFileSync(join(process.cwd(), '.stryker-coverage-by-file.jsonl'), `${line}\n`);
+  });
+}
