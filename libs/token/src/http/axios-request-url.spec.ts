@@ -24,6 +24,10 @@ describe('requestUrlOf', () => {
       { baseURL: 'https://a.example/v1', url: 'https://b.example/y', allowAbsoluteUrls: false },
       'https://a.example/v1/https://b.example/y',
     ],
+    [
+      { baseURL: 'https://a.example/v1', url: '//items', allowAbsoluteUrls: false },
+      'https://a.example/v1/items',
+    ],
     [{ baseURL: 'https://a.example', url: 'svc+v2.x-y://b' }, 'svc+v2.x-y://b'],
     [{ baseURL: 'https://a.example', url: 'a.b:c' }, 'https://a.example/a.b:c'],
     [{ baseURL: 'https://a.example', url: '1x://b' }, 'https://a.example/1x://b'],
