@@ -80,7 +80,15 @@ describe('checkTokenOrigin verdicts', () => {
         reason: 'plain http is allowed only to loopback hosts or with "allowInsecureHttp: true"',
       },
     ],
-    ['http://a.example/x', { allowInsecureHttp: false }, expect.objectContaining({ allowed: false })],
+    [
+      'http://a.example/x',
+      { allowInsecureHttp: false },
+      {
+        allowed: false,
+        origin: 'http://a.example',
+        reason: 'plain http is allowed only to loopback hosts or with "allowInsecureHttp: true"',
+      },
+    ],
   ])('%s with %j → %j', (url, options, verdict) => {
     expect(checkTokenOrigin(parseAbsoluteUrl(url), options)).toEqual(verdict);
   });
