@@ -4,7 +4,7 @@
  * real-time waits; the fuzz specs (a minute of generated cases) and the e2e suites stay in `npm test`.
  * In native ESM every spec file a mutant loads re-imports its modules (seconds on a loaded machine),
  * so a part loads only its own specs and, for a mutant, only the ones whose tests reached it in the
- * initial run (test/support/mutation/).
+ * initial run, and once a test has killed the mutant the rest are skipped (test/support/mutation/).
  */
 import base from './jest.config.js';
 
@@ -31,5 +31,6 @@ export default {
     '<rootDir>/test/support/mutation/coverage-by-file.setup.ts',
   ],
   testSequencer: '<rootDir>/test/support/mutation/sequencer.js',
+  testEnvironment: './test/support/mutation/environment.cjs',
   coverageThreshold: undefined,
 };
