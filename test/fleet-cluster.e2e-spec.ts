@@ -4,8 +4,8 @@ import { Cluster } from 'ioredis';
 import { RedisTokenStore } from '../libs/token/src/stores/redis-token.store.js';
 import { TokenInfo } from '../libs/token/src/token-info.js';
 import { RedisClusterTopology } from './support/fleet-redis-topology.js';
-import { FleetTokenEndpoint } from './support/fleet-token-endpoint.js';
-import { eventually, ReplicaProcess, type ReplicaReport } from './support/fleet-replicas.js';
+import { FailoverFleet, sleep } from './support/fleet-failover.js';
+import { eventually } from './support/fleet-replicas.js';
 
 // Replica processes and sleeps sized to token lifetimes: tens of seconds by design, more on a loaded
 // 2-core machine. The scenario's own waits bound what it proves; this only stops a hung run.
@@ -21,8 +21,7 @@ const PREFIX = 'ntm-cluster:';
 const TOKEN_KEY = `${PREFIX}token:{fleet:api}`;
 
 let cluster: RedisClusterTopology;
-let endpoint: FleetTokenEndpoint;
-let replicas: ReplicaProcess[] = [];
+let fleet: FailoverFleet | undefined;
 
 // Beyond the start's own limits, so a failed start stops what it started before the suite moves on.
 beforeAll(async () => {
@@ -30,51 +29,31 @@ beforeAll(async () => {
 }, 90_000);
 
 afterAll(async () => {
-  await Promise.all(replicas.map((replica) => replica.stop().catch(() => replica.kill())));
-  await endpoint?.close();
+  await fleet?.stop();
   await cluster?.stop();
 });
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const reports = (): Promise<ReplicaReport[]> => Promise.all(replicas.map((replica) => replica.report()));
-const onOneToken = async () => {
-  const all = await reports();
-  return all.every((report) => report.current !== undefined && report.current === all[0].current)
-    ? all[0].current
-    : undefined;
-};
-
 describe('fleet mode on a Redis Cluster', () => {
   it('shares tokens, broadcasts invalidations and survives its master being killed', async () => {
-    const lifetimeMs = 3_000;
-    const safetyMarginMs = 300;
-    endpoint = new FleetTokenEndpoint(lifetimeMs);
-    const tokenUrl = await endpoint.start();
-    replicas = await Promise.all(
-      ['replica-1', 'replica-2', 'replica-3', 'replica-4'].map((id) =>
-        ReplicaProcess.start({
-          id,
-          tokenUrl,
-          safetyMarginMs,
-          callIntervalMs: 20,
-          redis: { cluster: { nodes: cluster.nodes }, keyPrefix: PREFIX, encryptionKeys, budgetMs: 500 },
-        }),
-      ),
-    );
+    fleet = new FailoverFleet();
+    const { endpoint } = fleet;
+    await fleet.start(4, {
+      cluster: { nodes: cluster.nodes },
+      keyPrefix: PREFIX,
+      encryptionKeys,
+      budgetMs: 500,
+    });
 
     // Shared: one process's worth of token requests over 2 lifetimes.
-    await sleep(2 * lifetimeMs);
-    const shared = endpoint.requests.length;
-    const spanMs = endpoint.requests[shared - 1].at - endpoint.requests[0].at;
-    expect(shared).toBeLessThanOrEqual(Math.floor(spanMs / (lifetimeMs - 2 * safetyMarginMs)) + 1);
-    const before = await eventually('every replica on one token', onOneToken, 10_000);
+    await fleet.expectOneProcessWorthOfRequests();
+    const before = await fleet.onOneToken('every replica on one token', 10_000);
 
     // An invalidation on one replica reaches the three others, through any node of the cluster.
-    await replicas[0].invalidate();
+    await fleet.replicas[0].invalidate();
     const after = await eventually(
       'every replica on the replacement',
       async () => {
-        const current = await onOneToken();
+        const current = await fleet!.commonToken();
         return current !== undefined && current !== before ? current : undefined;
       },
       10_000,
@@ -83,26 +62,13 @@ describe('fleet mode on a Redis Cluster', () => {
 
     // The master serving the provider's slot dies mid-run.
     const master = await cluster.masterOf(TOKEN_KEY);
-    const requestsBefore = endpoint.requests.length;
+    fleet.markKill();
     await cluster.kill(master);
     await cluster.healed(TOKEN_KEY, master);
-    await sleep(lifetimeMs);
+    await sleep(fleet.lifetimeMs);
     // Sharing resumed: again every replica on one token, with few extra requests.
-    await eventually('sharing resumed after the promotion', onOneToken, 15_000);
-
-    const final = await reports();
-    for (const report of final) {
-      expect({
-        id: report.id,
-        failures: report.failures,
-        errors: report.errors,
-        expired: report.expiredUses,
-      }).toEqual({ id: report.id, failures: 0, errors: [], expired: 0 });
-    }
-    process.stdout.write(
-      `cluster failover: ${endpoint.requests.length - requestsBefore} token requests after the kill; ` +
-        `slowest call ${Math.max(...final.map((report) => report.slowestCallMs))} ms\n`,
-    );
+    await fleet.onOneToken('sharing resumed after the promotion', 15_000);
+    await fleet.expectNoFailedCaller('cluster failover');
   });
 
   it("works on an application's own Cluster client, tags the keys and leaves the client open", async () => {

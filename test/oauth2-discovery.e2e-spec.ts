@@ -14,17 +14,10 @@ import {
   TokenRequestError,
 } from '../libs/token/src/token.errors.js';
 import { startOidcServer, type OidcServer } from './support/oidc-provider-server.js';
+import { oidcClient } from './support/oidc-test-bed.js';
 import { rejection } from './support/rejection.js';
 
 const SECRET = 'Dc-e2e-SECRET-canary.7d1e_q';
-const client = (id: string, extra: Record<string, unknown> = {}) => ({
-  client_id: id,
-  client_secret: SECRET,
-  grant_types: ['client_credentials'],
-  redirect_uris: [],
-  response_types: [],
-  ...extra,
-});
 
 /** Serves one JSON document at every path: a metadata document an attacker or a typo controls. */
 async function serveDocument(
@@ -43,7 +36,10 @@ describe('oauth2 discovery vs oidc-provider', () => {
   let server: OidcServer;
   beforeAll(async () => {
     server = await startOidcServer({
-      clients: [client('svc'), client('post-only', { token_endpoint_auth_method: 'client_secret_post' })],
+      clients: [
+        oidcClient('svc', { client_secret: SECRET }),
+        oidcClient('post-only', { client_secret: SECRET, token_endpoint_auth_method: 'client_secret_post' }),
+      ],
     });
   });
   afterAll(() => server.close());

@@ -10,6 +10,7 @@ import { OAuth2Strategy } from '../libs/token/src/strategies/oauth2/oauth2.strat
 import { InvalidTokenOptionsError, TokenEndpointError } from '../libs/token/src/token.errors.js';
 import { registerJwtBearerGrant, type JwtBearerLogEntry } from './support/oidc-provider-grants.js';
 import { startOidcServer, type OidcServer } from './support/oidc-provider-server.js';
+import { oidcClient } from './support/oidc-test-bed.js';
 import { rejection } from './support/rejection.js';
 
 const SECRET = 'Jb-e2e-SECRET-canary.3c9d_w';
@@ -26,13 +27,10 @@ describe('oauth2 jwtBearer vs oidc-provider', () => {
     otherKey = await exportPKCS8((await generateKeyPair('ES256', { extractable: true })).privateKey);
     server = await startOidcServer({
       clients: [
-        {
-          client_id: 'sa-client',
+        oidcClient('sa-client', {
           client_secret: SECRET,
           grant_types: ['urn:ietf:params:oauth:grant-type:jwt-bearer'],
-          redirect_uris: [],
-          response_types: [],
-        },
+        }),
       ],
       setup: (provider) =>
         registerJwtBearerGrant(provider, { issuer: SERVICE_ACCOUNT, key: pair.publicKey }, log),

@@ -16,6 +16,7 @@ import {
 } from '../libs/token/src/token.errors.js';
 import { registerTokenExchangeGrant, type TokenExchangeLogEntry } from './support/oidc-provider-grants.js';
 import { startOidcServer, type OidcServer } from './support/oidc-provider-server.js';
+import { oidcClient } from './support/oidc-test-bed.js';
 import { rejection } from './support/rejection.js';
 
 const SECRET = 'Tx-e2e-SECRET-canary.5b8a_v';
@@ -23,13 +24,7 @@ const EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
 const ACCESS_TOKEN = 'urn:ietf:params:oauth:token-type:access_token';
 const API = 'https://orders.api.example';
 
-const client = (id: string, grant: string) => ({
-  client_id: id,
-  client_secret: SECRET,
-  grant_types: [grant],
-  redirect_uris: [],
-  response_types: [],
-});
+const client = (id: string, grant: string) => oidcClient(id, { client_secret: SECRET, grant_types: [grant] });
 
 describe('oauth2 tokenExchange vs oidc-provider', () => {
   let server: OidcServer;

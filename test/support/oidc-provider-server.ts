@@ -43,6 +43,8 @@ export interface OidcServerOptions {
   setup?: (provider: Provider) => void;
   /** Scopes the server knows besides `openid` and `offline_access`. */
   scopes?: string[];
+  /** Without `offline_access` (false) the server has no refresh tokens and does not list the grant. Default true. */
+  offlineAccess?: boolean;
   /**
    * A second, TLS listener that asks for client certificates (trusting `ca`), published as the
    * `mtls_endpoint_aliases.token_endpoint`; mTLS client auth and certificate-bound tokens on.
@@ -96,7 +98,11 @@ export async function startOidcServer(options: OidcServerOptions): Promise<OidcS
         }
       : {}),
     clients: options.clients,
-    scopes: ['openid', 'offline_access', ...(options.scopes ?? [])],
+    scopes: [
+      'openid',
+      ...(options.offlineAccess === false ? [] : ['offline_access']),
+      ...(options.scopes ?? []),
+    ],
     features: {
       devInteractions: { enabled: false },
       clientCredentials: { enabled: true },

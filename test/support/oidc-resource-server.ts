@@ -7,7 +7,8 @@ import type { AddressInfo } from 'node:net';
 /**
  * A loopback API protected by tokens of an oidc-provider issuer (looked up in the issuer's own
  * store, so a revoked token is refused at once). `/orders/<scope>` needs that scope. Refusals carry
- * RFC 6750 challenges, several in one header as real gateways send them.
+ * RFC 6750 challenges, several in one header as real gateways send them. An authorized request with
+ * `?redirect=<status>&to=<url>` is answered with that redirect instead of 200.
  */
 
 export interface ResourceRequest {
@@ -30,6 +31,8 @@ export interface ResourceServer {
   alwaysNewNonce: boolean;
   /** Makes the server's nonce change, as servers rotate them. */
   rotateDpopNonce(): void;
+  /** Between tests: forgets what it saw, every switch off, a new nonce. */
+  reset(): void;
   close(): Promise<void>;
 }
 
@@ -78,6 +81,11 @@ export async function startResourceServer(provider: Provider): Promise<ResourceS
       state.alwaysNewNonce = value;
     },
     rotateDpopNonce: () => (state.nonce = randomBytes(12).toString('base64url')),
+    reset: () => {
+      seen.length = 0;
+      Object.assign(state, { malformedChallenge: false, requireDpopNonce: false, alwaysNewNonce: false });
+      state.nonce = randomBytes(12).toString('base64url');
+    },
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
@@ -101,17 +109,18 @@ async function handle(
   state: HandlerState,
   record: ResourceRequest,
 ): Promise<number> {
-  const send = (status: number, challenge?: string) => {
+  const send = (status: number, challenge?: string, location?: string) => {
     response.writeHead(status, {
       'content-type': 'application/json',
       ...(challenge ? { 'www-authenticate': challenge } : {}),
+      ...(location ? { location } : {}),
       ...(state.requireDpopNonce ? { 'dpop-nonce': state.nonce } : {}),
     });
     response.end(JSON.stringify({ status }));
     return status;
   };
   if (request.url === '/forbidden') return send(403, 'Bearer realm="orders"');
-  const path = new URL(request.url ?? '/', 'http://localhost').pathname;
+  const { pathname: path, searchParams } = new URL(request.url ?? '/', 'http://localhost');
   const required = /^\/orders\/([\w:.-]+)$/.exec(path)?.[1];
   if (required === undefined) return send(404);
   const [scheme, token] = (request.headers.authorization ?? '').split(' ');
@@ -143,6 +152,8 @@ async function handle(
   if (!(found.scope ?? '').split(' ').includes(required)) {
     return send(403, `Bearer realm="orders", error="insufficient_scope", scope="${required}"`);
   }
+  const redirect = searchParams.get('redirect');
+  if (redirect !== null) return send(Number(redirect), undefined, searchParams.get('to') ?? '/');
   return send(200);
 }
 

@@ -46,6 +46,7 @@ export type { TokenModuleAsyncOptions } from './token.module.js';
 export * from './token.module.js';
 export * from './token.options.js';
 export * from './token.service.js';
+export * from './token.service-settings.js';
 export { tokenConfigFromEnv } from './config/token-config.loader.js';
 export * from './token-event-emitter.bridge.js';
 export * from './token-info.js';

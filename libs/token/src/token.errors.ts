@@ -139,9 +139,9 @@ export class TokenOriginError extends TokenError {
 
 /**
  * The HTTP integration refused to send a provider's certificate-bound (mTLS, RFC 8705 §3) token over
- * a transport that cannot present the client certificate: the fetch wrapper and axios' `fetch`
- * adapter (Node's `fetch` takes no client certificate). The API would refuse the token, and every
- * 401 would cost a token request. Call such APIs through the axios integration's http adapter.
+ * a transport that cannot present the client certificate: axios' `fetch` adapter (it ignores
+ * `httpsAgent`). The API would refuse the token, and every 401 would cost a token request. Call such
+ * APIs through the axios integration's http adapter or the fetch wrapper.
  *
  * @publicApi
  */
@@ -150,12 +150,12 @@ export class TokenSenderConstraintError extends TokenError {
 
   constructor(
     readonly provider: string,
-    /** What refused: `'the fetch wrapper'` or `"axios' fetch adapter"`. */
+    /** What refused: `"axios' fetch adapter"`. */
     readonly transport: string,
   ) {
     super(
       `token provider "${provider}" has certificate-bound tokens (mtls) and ${transport} cannot present ` +
-        'the certificate; call it through the axios integration (http adapter)',
+        'the certificate; call it through the axios http adapter or the fetch wrapper',
     );
   }
 }

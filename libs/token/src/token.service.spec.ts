@@ -278,6 +278,17 @@ describe('TokenService', () => {
       expect(service.providerNames()).toEqual(['kling']);
     });
 
+    it('providers registered without options share one options object; others keep their own', () => {
+      const { clock, service } = setup();
+      service.register('tenant-1', new StubStrategy(clock, MINUTE, 't1'));
+      service.register('tenant-2', new StubStrategy(clock, MINUTE, 't2'), {});
+      service.register('tenant-3', new StubStrategy(clock, MINUTE, 't3'), { safetyMarginMs: 1_000 });
+      expect(service.getProviderOptions('tenant-1')).toBe(service.getProviderOptions('tenant-2'));
+      expect(service.getProviderOptions('tenant-1')).toEqual({});
+      expect(Object.isFrozen(service.getProviderOptions('tenant-1'))).toBe(true);
+      expect(service.getProviderOptions('tenant-3')).toEqual({ safetyMarginMs: 1_000 });
+    });
+
     it('unregister removes a run-time provider', async () => {
       const { clock, service } = setup();
       service.register('tenant-1', new StubStrategy(clock, MINUTE, 't1'));

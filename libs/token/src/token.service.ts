@@ -1,75 +1,23 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown, Optional } from '@nestjs/common';
 import { systemClock, type Clock } from './clock.js';
-import { providerOptionsSchema, type ProviderOptions } from './config/provider-options.schema.js';
-import { MemoryTokenStore } from './stores/memory-token.store.js';
-import type { TokenStore } from './stores/token-store.interface.js';
-import { TOKEN_DEFAULTS } from './token.constants.js';
-import { InvalidTokenOptionsError, TokenProviderNotFoundError } from './token.errors.js';
-import { TokenEvents } from './token.events.js';
-import { TokenCacheEntry } from './refresh/token-cache-entry.js';
-import { FreshnessTimer } from './refresh/token-freshness.timer.js';
-import { ClockSample } from './refresh/token-clock.sample.js';
-import { TokenRefreshSchedule } from './refresh/token-refresh.schedule.js';
-import {
-  decideUnauthorizedRenewal,
-  nextInstantOf,
-  refreshStateOf,
-  sweepShouldRefresh,
-} from './refresh/token-refresh.state.js';
-import type { TokenInfo } from './token-info.js';
-import { TokenRefresher } from './refresh/token-refresher.js';
-import { requestParametersOf } from './token-request-parameters.js';
-import { variantOf } from './refresh/token-variants.js';
-import { collectTokenStats, type TokenStats } from './refresh/token-stats.js';
-import {
-  isTokenStrategy,
-  type TokenRequestParameters,
-  type TokenStrategy,
-} from './token-strategy.interface.js';
+import type { ProviderOptions } from './config/provider-options.schema.js';
 import { noteSenderConstraint } from './http/sender-constraints.js';
-import { describeZodIssue } from './config/validation.js';
-
-/**
- * How `TokenService` is built; the module fills it from its options.
- *
- * @publicApi
- */
-export interface TokenServiceSettings {
-  /** Default `systemClock`. */
-  clock?: Clock;
-  /** Default: a `MemoryTokenStore` (nothing beyond the process). */
-  store?: TokenStore;
-  /** Margin of providers that set none. Default 300 000 ms. */
-  safetyMarginMs?: number;
-  /** Source of jitter; default `Math.random`. */
-  random?: () => number;
-  /** Longest a strategy's `generate()` may take before the refresh fails. Default 30 000 ms. */
-  refreshTimeoutMs?: number;
-  /** Per-call variants (scope, tenant…) kept per provider, least recently used dropped first. Default 100. */
-  maxVariantsPerProvider?: number;
-  /** Longest shutdown waits for refreshes under way before it abandons them. Default 5 000 ms. */
-  shutdownTimeoutMs?: number;
-}
-
-/** Injection token of {@link TokenServiceSettings}. */
-export const TOKEN_SERVICE_SETTINGS = Symbol('TOKEN_SERVICE_SETTINGS');
-
-/**
- * Per-call options of `getToken`. Scope, audience, resource and tenant ask for a variant of the
- * provider's token, cached on its own (the provider's strategy must support `withParameters`).
- *
- * @publicApi
- */
-export interface GetTokenOptions extends TokenRequestParameters {
-  /** Skip the cache and wait for a new token (joins a refresh already under way). */
-  forceRefresh?: boolean;
-}
-
-/** @publicApi */
-export interface InvalidateOptions {
-  /** Evict only if the cache still holds this token, e.g. the one an API just rejected with 401. */
-  onlyIfToken?: string;
-}
+import { TokenRefreshEngine } from './refresh/token-refresh.engine.js';
+import { decideUnauthorizedRenewal } from './refresh/token-refresh.state.js';
+import { collectTokenStats, type TokenStats } from './refresh/token-stats.js';
+import type { ClockSample } from './refresh/token-clock.sample.js';
+import type { TokenCacheEntry } from './refresh/token-cache-entry.js';
+import { MemoryTokenStore } from './stores/memory-token.store.js';
+import { TOKEN_DEFAULTS } from './token.constants.js';
+import { TokenEvents } from './token.events.js';
+import type { TokenInfo } from './token-info.js';
+import type { TokenRequestParameters, TokenStrategy } from './token-strategy.interface.js';
+import {
+  TOKEN_SERVICE_SETTINGS,
+  type GetTokenOptions,
+  type InvalidateOptions,
+  type TokenServiceSettings,
+} from './token.service-settings.js';
 
 /** A cache hit reads the clock once in this many calls (a power of two), whatever the timer does. */
 const FRESHNESS_CHECK_INTERVAL = 128;
@@ -89,43 +37,31 @@ const FRESHNESS_CHECK_MASK = FRESHNESS_CHECK_INTERVAL - 1;
 export class TokenService implements OnApplicationShutdown {
   /** Refreshes, failures, fallbacks and expiries, for listeners. */
   readonly events = new TokenEvents();
-  private readonly entries = new Map<string, TokenCacheEntry>();
   private readonly logger = new Logger('TokenService');
   private readonly clock: Clock;
-  private readonly store: TokenStore;
-  private readonly safetyMarginMs: number;
-  private readonly maxVariantsPerProvider: number;
   private readonly random: () => number;
-  private readonly shutdownTimeoutMs: number;
-  /** The clock as the hot path reads it: once per turn of the event loop on the system clock. */
+  /** The slow path, eviction, the schedule and shutdown: everything but the cache hit. */
+  private readonly engine: TokenRefreshEngine;
+  /** The engine's entries and clock sample, held here so that a cache hit reads them directly. */
+  private readonly entries: Map<string, TokenCacheEntry>;
   private readonly sample: ClockSample;
-  /** Cached entries by their next instant of interest; the timer and the sweep take the due ones. */
-  private readonly schedule = new TokenRefreshSchedule<TokenCacheEntry>();
-  private readonly freshness: FreshnessTimer;
-  private readonly refresher: TokenRefresher;
-  private shutdown: Promise<void> | undefined = undefined;
-  /** When the first shutdown hook began: the budget runs from there. */
-  private shutdownStartedAt: number | undefined = undefined;
 
   constructor(@Optional() @Inject(TOKEN_SERVICE_SETTINGS) settings: TokenServiceSettings = {}) {
     this.clock = settings.clock ?? systemClock;
-    this.store = settings.store ?? new MemoryTokenStore();
-    this.safetyMarginMs = settings.safetyMarginMs ?? TOKEN_DEFAULTS.safetyMarginMs;
-    this.maxVariantsPerProvider = settings.maxVariantsPerProvider ?? TOKEN_DEFAULTS.maxVariantsPerProvider;
     this.random = settings.random ?? Math.random;
-    this.shutdownTimeoutMs = settings.shutdownTimeoutMs ?? TOKEN_DEFAULTS.shutdownTimeoutMs;
-    this.sample = new ClockSample(this.clock);
-    this.freshness = new FreshnessTimer(this.clock, this.schedule, this.sample);
-    this.refresher = new TokenRefresher({
+    this.engine = new TokenRefreshEngine({
       clock: this.clock,
-      store: this.store,
+      store: settings.store ?? new MemoryTokenStore(),
       random: this.random,
       logger: this.logger,
       events: this.events,
-      onSettled: (entry) => this.reschedule(entry),
+      safetyMarginMs: settings.safetyMarginMs ?? TOKEN_DEFAULTS.safetyMarginMs,
       refreshTimeoutMs: settings.refreshTimeoutMs ?? TOKEN_DEFAULTS.refreshTimeoutMs,
+      maxVariantsPerProvider: settings.maxVariantsPerProvider ?? TOKEN_DEFAULTS.maxVariantsPerProvider,
+      shutdownTimeoutMs: settings.shutdownTimeoutMs ?? TOKEN_DEFAULTS.shutdownTimeoutMs,
     });
-    this.store.onInvalidate((key) => this.evictByCacheKey(key));
+    this.entries = this.engine.entries;
+    this.sample = this.engine.sample;
   }
 
   /**
@@ -143,7 +79,7 @@ export class TokenService implements OnApplicationShutdown {
       }
       entry.hits--;
     }
-    return this.acquire(name, entry, options);
+    return this.engine.acquire(name, entry, options);
   }
 
   /** Tokens of several providers at once, fetched in parallel. */
@@ -172,22 +108,13 @@ export class TokenService implements OnApplicationShutdown {
    * replica. With `onlyIfToken`, drops only the token that is still that one, and resolves to false
    * when none is (someone already replaced it).
    */
-  async invalidate(name: string, options?: InvalidateOptions): Promise<boolean> {
-    const family = [...this.entryOf(name).withVariants()];
-    const onlyIfToken = options?.onlyIfToken;
-    const doomed =
-      onlyIfToken === undefined ? family : family.filter((entry) => entry.info?.token === onlyIfToken);
-    if (doomed.length === 0) return false;
-    doomed.forEach((entry) => this.evict(entry));
-    await Promise.all(doomed.map((entry) => this.invalidateShared(entry.strategy.cacheKey, onlyIfToken)));
-    return true;
+  invalidate(name: string, options?: InvalidateOptions): Promise<boolean> {
+    return this.engine.invalidate(name, options?.onlyIfToken);
   }
 
   /** Drops every cached token. */
-  async clear(): Promise<void> {
-    const entries = [...this.allEntries()];
-    entries.forEach((entry) => this.evict(entry));
-    await Promise.all(entries.map((entry) => this.invalidateShared(entry.strategy.cacheKey)));
+  clear(): Promise<void> {
+    return this.engine.clear();
   }
 
   /** True when the provider has no cached token or it has expired. */
@@ -208,37 +135,15 @@ export class TokenService implements OnApplicationShutdown {
    * tokenService.register(`tenant:${id}`, new OAuth2Strategy({ ... }), { safetyMarginMs: 60_000 });
    */
   register(name: string, strategy: TokenStrategy, options: ProviderOptions = {}): void {
-    if (typeof name !== 'string' || name.length === 0) {
-      throw new InvalidTokenOptionsError('token provider name must be a non-empty string', undefined, 'name');
-    }
-    if (this.entries.has(name)) {
-      throw new InvalidTokenOptionsError(`token provider "${name}" is already registered`, name, 'name');
-    }
-    if (!isTokenStrategy(strategy)) {
-      throw new InvalidTokenOptionsError(
-        `token provider "${name}": strategy must have a string "cacheKey" and a "generate()" method`,
-        name,
-        'strategy',
-      );
-    }
-    const parsed = providerOptionsSchema.safeParse(options);
-    if (!parsed.success) {
-      const { field, message } = describeZodIssue(parsed.error.issues[0]);
-      throw new InvalidTokenOptionsError(`token provider "${name}": ${message}`, name, field);
-    }
-    const margin = parsed.data.safetyMarginMs ?? this.safetyMarginMs;
-    this.entries.set(name, new TokenCacheEntry(name, strategy, parsed.data, margin));
+    this.engine.add(name, strategy, options);
     noteSenderConstraint(this, name, strategy);
   }
 
   /** Removes a provider registered at run time; false when there was none. */
   unregister(name: string): boolean {
-    const entry = this.entries.get(name);
-    if (entry === undefined) return false;
-    for (const member of entry.withVariants()) this.evict(member);
+    if (!this.engine.remove(name)) return false;
     noteSenderConstraint(this, name, undefined);
-    void this.closeStrategy(entry.strategy);
-    return this.entries.delete(name);
+    return true;
   }
 
   hasProvider(name: string): boolean {
@@ -308,15 +213,7 @@ export class TokenService implements OnApplicationShutdown {
    * looked at. Returns the refreshes it started, and those already under way for due entries.
    */
   refreshDue(horizonMs: number): Promise<TokenInfo>[] {
-    const now = this.clock.now();
-    const started: Promise<TokenInfo>[] = [];
-    for (const entry of this.schedule.take(now + horizonMs)) {
-      // A refresh a caller started is waited for too; its end schedules the entry again.
-      if (entry.inflight !== undefined) started.push(entry.inflight);
-      else if (sweepShouldRefresh(entry, now, horizonMs)) started.push(this.refresher.start(entry, true));
-      else this.reschedule(entry);
-    }
-    return started;
+    return this.engine.refreshDue(horizonMs);
   }
 
   /**
@@ -325,150 +222,15 @@ export class TokenService implements OnApplicationShutdown {
    * runs then is abandoned (its timers are unref'd, the process can exit) and logged once.
    */
   settleRefreshes(): Promise<void> {
-    this.shutdownStartedAt ??= Date.now();
-    return (this.shutdown ??= this.waitForRefreshes());
+    return this.engine.settleRefreshes();
   }
 
   /** Lets refreshes in flight settle, then closes the store; the whole within `shutdownTimeoutMs`. */
-  async onApplicationShutdown(): Promise<void> {
-    await this.settleRefreshes();
-    const leftMs = Math.max(0, this.shutdownTimeoutMs - (Date.now() - this.shutdownStartedAt!));
-    const closed = this.store.close().catch((error: unknown) => {
-      this.logger.warn(`could not close the token store: ${(error as Error)?.message ?? String(error)}`);
-    });
-    const strategies = [...this.entries.values()].map((entry) => this.closeStrategy(entry.strategy));
-    await raceDeadline(Promise.all([closed, ...strategies]), leftMs);
-  }
-
-  private async closeStrategy(strategy: TokenStrategy): Promise<void> {
-    try {
-      await strategy.close?.();
-    } catch (error) {
-      this.logger.warn(`could not close a token strategy: ${(error as Error)?.message ?? String(error)}`);
-    }
-  }
-
-  private async waitForRefreshes(): Promise<void> {
-    this.freshness.stop();
-    const running = [...this.refresher.running];
-    if (running.length === 0) return;
-    const settled = await raceDeadline(Promise.allSettled(running), this.shutdownTimeoutMs);
-    if (!settled) {
-      this.logger.warn(
-        `shutdown: ${running.length} token refresh(es) still running after ${this.shutdownTimeoutMs} ms ` +
-          'abandoned (a strategy that does not answer)',
-      );
-    }
-  }
-
-  /**
-   * The slow path. Three states: fresh (serve), should refresh (serve, refresh behind the caller),
-   * must refresh (no valid token, or one inside its margin: callers wait for one shared refresh).
-   */
-  private acquire(
-    name: string,
-    base: TokenCacheEntry | undefined,
-    options?: GetTokenOptions,
-  ): Promise<TokenInfo> {
-    if (base === undefined) return Promise.reject(new TokenProviderNotFoundError(name));
-    let entry = base;
-    // A bad per-call value is a rejection like any other failure, never a synchronous throw.
-    try {
-      const parameters = requestParametersOf(options, name);
-      if (parameters !== undefined) {
-        entry = variantOf(base, parameters, {
-          maxVariants: this.maxVariantsPerProvider,
-          now: this.clock.now(),
-          logger: this.logger,
-          evict: (variant) => this.evict(variant),
-        });
-      }
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    const now = this.sample.read();
-    const info = entry.info;
-    if (options?.forceRefresh === true) {
-      entry.misses++;
-      // A forced refresh must not take back, from a shared store, the very token it is replacing.
-      return this.refresher.start(entry, false, info?.token);
-    }
-    switch (refreshStateOf(entry, now)) {
-      case 'fresh':
-        entry.hits++;
-        return entry.resolved!;
-      case 'should-refresh':
-        entry.hits++;
-        this.refresher.inBackground(entry, now);
-        return entry.resolved!;
-      case 'cooling-down':
-        if (info !== undefined && now < info.expiresAt) {
-          // The endpoint fails: serve the valid token, and retry behind the caller once the backoff allows.
-          this.refresher.inBackground(entry, now);
-          return Promise.resolve(this.refresher.serveFallback(entry, info));
-        }
-        entry.misses++;
-        return Promise.reject(this.refresher.noValidToken(entry, entry.lastError));
-      case 'must-refresh':
-        entry.misses++;
-        return this.refresher
-          .start(entry, false)
-          .catch((error: unknown) => this.refresher.fallbackOrThrow(entry, error));
-    }
-  }
-
-  /** Forgets an entry's token and takes it out of the schedule. */
-  private evict(entry: TokenCacheEntry): void {
-    entry.evict();
-    this.schedule.remove(entry);
-  }
-
-  /** Holds the entry in the schedule for its next instant of interest, or drops it when it has none. */
-  private reschedule(entry: TokenCacheEntry): void {
-    const at = nextInstantOf(entry);
-    if (at === undefined) {
-      this.schedule.remove(entry);
-      return;
-    }
-    this.schedule.arm(entry, at);
-    this.freshness.onArmed(at);
-  }
-
-  private *allEntries(): IterableIterator<TokenCacheEntry> {
-    for (const entry of this.entries.values()) yield* entry.withVariants();
-  }
-
-  private evictByCacheKey(cacheKey: string): void {
-    for (const entry of this.allEntries()) {
-      if (entry.strategy.cacheKey === cacheKey) this.evict(entry);
-    }
-  }
-
-  private async invalidateShared(cacheKey: string, onlyIfToken?: string): Promise<void> {
-    try {
-      await this.store.invalidate(cacheKey, onlyIfToken);
-    } catch (error) {
-      this.logger.warn(`could not invalidate the shared token: ${(error as Error).message}`);
-    }
+  onApplicationShutdown(): Promise<void> {
+    return this.engine.close();
   }
 
   private entryOf(name: string): TokenCacheEntry {
-    const entry = this.entries.get(name);
-    if (entry === undefined) throw new TokenProviderNotFoundError(name);
-    return entry;
-  }
-}
-
-/** True when `promise` settled within `ms`; false when the deadline came first. The timer never holds the process. */
-async function raceDeadline(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const deadline = new Promise<boolean>((resolve) => {
-    timer = setTimeout(() => resolve(false), ms);
-    timer.unref();
-  });
-  try {
-    return await Promise.race([promise.then(() => true), deadline]);
-  } finally {
-    clearTimeout(timer);
+    return this.engine.entryOf(name);
   }
 }

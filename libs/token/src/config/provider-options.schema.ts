@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { InvalidTokenOptionsError } from '../token.errors.js';
+import { describeZodIssue } from './validation.js';
 
 /**
  * Options every provider accepts, whatever its strategy.
@@ -21,6 +23,14 @@ export const providerOptionsSchema = z.object({
 
 /** @publicApi */
 export type ProviderOptions = z.infer<typeof providerOptionsSchema>;
+
+/** `options` parsed for `TokenService.register`, or an error naming the provider and the field. */
+export function parseProviderOptions(name: string, options: unknown): ProviderOptions {
+  const parsed = providerOptionsSchema.safeParse(options);
+  if (parsed.success) return parsed.data;
+  const { field, message } = describeZodIssue(parsed.error.issues[0]);
+  throw new InvalidTokenOptionsError(`token provider "${name}": ${message}`, name, field);
+}
 
 /** A non-empty string, described without echoing its value. */
 export const nonEmptyString = () =>

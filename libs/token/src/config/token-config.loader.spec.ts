@@ -37,7 +37,9 @@ describe('reserved keys in the configuration', () => {
 
   it('a "__proto__" claim is refused with the provider and the field', () => {
     const claims = JSON.parse('{"__proto__": {"admin": true}, "sub": "svc"}') as object;
-    const error = thrown(() => resolveTokenConfig({ providers: { kling: { ...jwtProvider, claims } } as never }));
+    const error = thrown(() =>
+      resolveTokenConfig({ providers: { kling: { ...jwtProvider, claims } } as never }),
+    );
     expect(error.provider).toBe('kling');
     expect(error.field).toBe('claims.__proto__');
   });
@@ -51,11 +53,17 @@ describe('reserved keys in the configuration', () => {
 
   it('the same check guards every parse, at any depth, in arrays too', () => {
     const value = { providers: { kling: { ...jwtProvider, baseUrls: [JSON.parse('{"__proto__": 1}')] } } };
-    expect(thrown(() => parseOrThrow(tokenConfigSchema, value, 'options')).field).toBe('baseUrls.0.__proto__');
+    expect(thrown(() => parseOrThrow(tokenConfigSchema, value, 'options')).field).toBe(
+      'baseUrls.0.__proto__',
+    );
   });
 
   it('objects that are not plain data (class instances, cycles) are not walked', () => {
-    const cyclic: Record<string, unknown> = { type: 'jwt', accessKey: 'ak-public', secretKey: 'sk-loader-spec' };
+    const cyclic: Record<string, unknown> = {
+      type: 'jwt',
+      accessKey: 'ak-public',
+      secretKey: 'sk-loader-spec',
+    };
     cyclic.self = cyclic;
     expect(() => parseOrThrow(tokenConfigSchema, { providers: { kling: cyclic } }, 'options')).not.toThrow(
       /reserved/,

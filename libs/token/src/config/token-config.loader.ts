@@ -4,7 +4,7 @@ import { TOKEN_CONFIG_NAMESPACE } from '../token.constants.js';
 import { InvalidTokenOptionsError } from '../token.errors.js';
 import { tokenConfigSchema, type TokenModuleOptions } from '../token.options.js';
 import { hideSecretsFromInspection } from './secret-hiding.js';
-import { parseOrThrow, refuseReservedKeys } from './validation.js';
+import { markValidated, parseOrThrow, refuseReservedKeys } from './validation.js';
 
 export type ResolvedTokenConfig = z.output<typeof tokenConfigSchema>;
 
@@ -23,10 +23,11 @@ export function resolveTokenConfig(options: TokenModuleOptions, config?: ConfigS
   for (const [key, value] of Object.entries(plain)) if (value !== undefined) merged[key] = value;
   if (typeof store === 'string') merged.store = store;
   else if (store !== undefined) delete merged.store; // an instance is not configuration
+  const resolved = parseOrThrow(tokenConfigSchema, merged, 'token module options');
+  // Validated once: the strategies and `register` take these as they are.
+  for (const provider of Object.values(resolved.providers ?? {})) markValidated(provider);
   // Held by the module as a provider: inspecting it (or anything that reaches it) shows no secret.
-  return hideSecretsFromInspection(parseOrThrow(tokenConfigSchema, merged, 'token module options'), {
-    json: true,
-  });
+  return hideSecretsFromInspection(resolved, { json: true });
 }
 
 /**

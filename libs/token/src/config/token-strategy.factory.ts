@@ -8,12 +8,17 @@ import type { CustomProviderConfig } from '../strategies/custom.options.js';
 import { JwtStrategy } from '../strategies/jwt.strategy.js';
 import { OAuth2Strategy } from '../strategies/oauth2/oauth2.strategy.js';
 import { importPrivateKey } from '../strategies/private-key.check.js';
+import type { AuthorizationServerMetadata } from '../strategies/oauth2/oauth2-discovery.js';
+import { unlistedGrantTypes } from '../strategies/oauth2/oauth2-grant-support.js';
+import { describeEndpoint } from '../strategies/oauth2/token-endpoint-url.js';
 import { InvalidTokenOptionsError } from '../token.errors.js';
+import { markValidated } from './validation.js';
 import type { providerConfigSchema } from '../token.options.js';
 import { isTokenStrategy, type TokenStrategy } from '../token-strategy.interface.js';
 import type { z } from 'zod';
 
 type ParsedProviderConfig = z.output<typeof providerConfigSchema>;
+type OAuth2ProviderConfig = Extract<ParsedProviderConfig, { type: 'oauth2' }>;
 
 /** Builds the strategy a provider's (validated) configuration describes. */
 export async function createStrategy(
@@ -41,7 +46,7 @@ export async function createStrategy(
       if (config.jwtBearer) {
         await importAtStartUp(name, config.jwtBearer.privateKey, config.jwtBearer.algorithm ?? 'RS256');
       }
-      await discoverAtStartUp(name, strategy, config.discovery?.requiredAtStartup === true);
+      await discoverAtStartUp(name, strategy, config);
       return strategy;
     }
     case 'custom':
@@ -53,15 +58,39 @@ export async function createStrategy(
  * Fetches an issuer's metadata once at start-up. An issuer that is down does not stop the
  * application (the strategy keeps retrying with backoff, and token requests fail naming the
  * issuer until it answers) unless the provider says `discovery.requiredAtStartup: true`.
+ * A grant the issuer's `grant_types_supported` leaves out is a warning, not an error.
  */
-async function discoverAtStartUp(name: string, strategy: OAuth2Strategy, required: boolean): Promise<void> {
-  const failure = await strategy.discovery?.warmUp();
-  if (failure === undefined) return;
-  if (required) {
+async function discoverAtStartUp(
+  name: string,
+  strategy: OAuth2Strategy,
+  config: OAuth2ProviderConfig,
+): Promise<void> {
+  const discovery = strategy.discovery;
+  if (discovery === undefined) return;
+  const failure = await discovery.warmUp();
+  if (failure === undefined) {
+    warnOfUnlistedGrants(name, config, await discovery.metadata());
+    return;
+  }
+  if (config.discovery?.requiredAtStartup === true) {
     strategy.discovery?.close();
     throw new InvalidTokenOptionsError(`token provider "${name}": ${failure.message}`, name, 'issuer');
   }
   new Logger('TokenModule').warn(`token provider "${name}": ${failure.message}; retrying in the background`);
+}
+
+function warnOfUnlistedGrants(
+  name: string,
+  config: OAuth2ProviderConfig,
+  metadata: AuthorizationServerMetadata,
+): void {
+  const unlisted = unlistedGrantTypes(config, metadata);
+  if (unlisted.length === 0) return;
+  new Logger('TokenModule').warn(
+    `token provider "${name}": the issuer ${describeEndpoint(metadata.issuer)} does not list ` +
+      `${unlisted.map((grant) => `"${grant}"`).join(', ')} in its grant_types_supported; ` +
+      'token requests are sent anyway (servers often list their grants incompletely)',
+  );
 }
 
 /** `tokenExchange` sources `{ provider }`: that provider's current token, through the service. */
@@ -87,7 +116,7 @@ async function importAtStartUp(
 /** The options shared by every provider, as `TokenService.register` takes them. */
 export function providerOptionsOf(config: ParsedProviderConfig): ProviderOptions {
   const { safetyMarginMs, baseUrls, strictOrigin, allowInsecureHttp } = config;
-  return { safetyMarginMs, baseUrls, strictOrigin, allowInsecureHttp };
+  return markValidated({ safetyMarginMs, baseUrls, strictOrigin, allowInsecureHttp });
 }
 
 async function resolveCustomStrategy(

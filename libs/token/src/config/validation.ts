@@ -22,6 +22,23 @@ export function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown, sub
   throw optionsError(issue.path, issue.message, subject);
 }
 
+/** Objects this module has already parsed (start-up configuration), so nothing parses them twice. */
+const validated = new WeakSet<object>();
+
+/** Records that `value` is the output of a successful parse. */
+export function markValidated<T extends object>(value: T): T {
+  validated.add(value);
+  return value;
+}
+
+/**
+ * `value` as it is when it came out of a parse here (the module's configuration handed to a
+ * strategy or to `register`); otherwise what `parse()` makes of it (a strategy built by hand).
+ */
+export function validatedOr<T>(value: unknown, parse: () => T): T {
+  return typeof value === 'object' && value !== null && validated.has(value) ? (value as T) : parse();
+}
+
 /** `wholeProvider` is the field named when the issue is about a provider as a whole. */
 function optionsError(
   path: readonly PropertyKey[],
@@ -42,7 +59,8 @@ function optionsError(
 /** Throws `InvalidTokenOptionsError` naming the first own `__proto__` key found in `value`. */
 export function refuseReservedKeys(value: unknown, subject: string): void {
   const reserved = findReservedKey(value);
-  if (reserved) throw optionsError(reserved, 'is a reserved name and cannot be used as a key', subject, 'name');
+  if (reserved)
+    throw optionsError(reserved, 'is a reserved name and cannot be used as a key', subject, 'name');
 }
 
 /**
@@ -50,8 +68,13 @@ export function refuseReservedKeys(value: unknown, subject: string): void {
  * spreads create such keys). Zod drops them while parsing, so a provider, claim or parameter
  * under that name would vanish without a word; it is refused instead.
  */
-function findReservedKey(value: unknown, path: PropertyKey[] = [], seen = new Set<object>()): PropertyKey[] | undefined {
-  if (typeof value !== 'object' || value === null || seen.has(value) || !isPlainOrArray(value)) return undefined;
+function findReservedKey(
+  value: unknown,
+  path: PropertyKey[] = [],
+  seen = new Set<object>(),
+): PropertyKey[] | undefined {
+  if (typeof value !== 'object' || value === null || seen.has(value) || !isPlainOrArray(value))
+    return undefined;
   seen.add(value);
   if (Object.hasOwn(value, '__proto__')) return [...path, '__proto__'];
   for (const key of Object.keys(value)) {

@@ -1,5 +1,6 @@
 import type { Agent } from 'node:https';
 import type { DpopProofSigner } from '../dpop/dpop-proof.js';
+import type { FetchDispatcher } from '../strategies/oauth2/oauth2-mtls.js';
 import type { TokenInfo } from '../token-info.js';
 import { tokenChallengeOf } from './www-authenticate.js';
 
@@ -8,6 +9,8 @@ export interface SenderConstraint {
   readonly dpop?: DpopProofSigner;
   /** RFC 8705 §3: the client certificate's agent, for requests carrying certificate-bound tokens. */
   readonly mtlsAgent?: Agent;
+  /** The same certificate for `fetch`: an undici `Dispatcher`, made on first use. */
+  readonly mtlsDispatcher?: () => Promise<FetchDispatcher>;
 }
 
 /** A strategy whose tokens are sender-constrained says how through this property. */

@@ -1,12 +1,7 @@
-import {
-  BODY_HEADER,
-  nextHopMethod,
-  nextHopUrl,
-  ORIGIN_BOUND_HEADERS,
-  REDIRECT_STATUSES,
-} from './redirect-rules.js';
+import { followRedirects, type HopTransport, type RedirectHop } from './redirect-follower.js';
 import type { TokenRequestAuthorizer } from './token-request-authorizer.js';
 import type { DpopRequestSigner } from './sender-constraints.js';
+import type { FetchDispatcher } from '../strategies/oauth2/oauth2-mtls.js';
 
 /** The fetch standard's limit. */
 const MAX_REDIRECTS = 20;
@@ -21,35 +16,8 @@ export interface TokenFetchRequest {
   readonly init: RequestInit;
   /** The request's headers (the init's, else the Request's), without `Authorization`. */
   readonly headers: Headers;
-}
-
-/** DPoP: a proof per hop that carries the token, and one retry on a 401 `use_dpop_nonce`. */
-async function sendHop(
-  request: TokenFetchRequest,
-  dpop: DpopRequestSigner | undefined,
-  input: string | URL | Request,
-  init: RequestInit & { headers: Headers },
-  url: URL,
-  method: string,
-): Promise<Response> {
-  if (dpop === undefined) {
-    init.headers.delete('dpop');
-    return request.send(input, init);
-  }
-  // A Request's body is read by the first attempt: a copy for the nonce retry.
-  const spare = input instanceof Request && input.body !== null ? input.clone() : input;
-  for (let attempt = 0; ; attempt++) {
-    init.headers.set('dpop', await dpop.proof(method, url));
-    const response = await request.send(attempt === 0 ? input : spare, init);
-    const retry = dpop.askedForNonce(
-      url,
-      response.status,
-      response.headers.get('dpop-nonce'),
-      response.headers.get('www-authenticate'),
-    );
-    if (!retry || attempt > 0 || init.body instanceof ReadableStream) return response;
-    await discardBody(response);
-  }
+  /** The client certificate's dispatcher, for the hops that carry a certificate-bound token. */
+  readonly certificate?: FetchDispatcher;
 }
 
 /**
@@ -67,66 +35,82 @@ export async function sendFollowingRedirects(
 ): Promise<{ response: Response; carried: boolean }> {
   const { init } = request;
   const mode = init.redirect ?? (input instanceof Request ? input.redirect : 'follow');
+  const { outcome, carried } = await followRedirects(
+    {
+      url: request.url,
+      method: init.method ?? (input instanceof Request ? input.method : 'GET'),
+      follows: mode !== 'manual',
+      maxRedirects: mode === 'error' ? 0 : MAX_REDIRECTS,
+      mayCarryTo: (next) => request.authorizer.mayFollowRedirect(request.provider, next),
+      dpop,
+    },
+    fetchTransport(request, input, header, mode),
+  );
+  return { response: outcome, carried };
+}
+
+/** Sends the hops with `fetch`: the caller's `input` first, then each `Location` with `redirect: 'manual'`. */
+function fetchTransport(
+  request: TokenFetchRequest,
+  input: string | URL | Request,
+  header: string,
+  mode: RequestInit['redirect'],
+): HopTransport<Response> {
+  const { init } = request;
   // A Request's body is read by the first hop: a copy is kept for a 307/308.
   const bodySource =
     mode !== 'manual' && input instanceof Request && input.body !== null ? input.clone() : undefined;
+  // A Request's body is read by the first attempt: a copy for the first hop's DPoP nonce retry.
+  let spare: string | URL | Request | undefined;
   let headers = new Headers(request.headers);
   headers.set('authorization', header);
-  let method = (init.method ?? (input instanceof Request ? input.method : 'GET')).toUpperCase();
-  let response = await sendHop(
-    request,
-    dpop,
-    input,
-    { ...init, headers, redirect: 'manual' },
-    request.url,
-    method,
-  );
-  if (mode === 'manual') return { response, carried: true };
-
-  let url = request.url;
-  let carries = true;
   let body: RequestInit['body'] = init.body;
-  for (let redirects = 0; ; redirects++) {
-    const location = REDIRECT_STATUSES.has(response.status) ? response.headers.get('location') : null;
-    const next = location === null ? undefined : nextHopUrl(location, url);
-    if (next === undefined) return { response, carried: carries };
-    const hop = nextHopMethod(response.status, method);
-    // A streamed body is gone after the first hop: its redirect goes to the caller unfollowed.
-    if (hop.keepsBody && body instanceof ReadableStream) return { response, carried: carries };
-    await discardBody(response);
-    if (mode === 'error') throw new TypeError('fetch failed: a redirect with redirect mode "error"');
-    if (redirects >= MAX_REDIRECTS) throw new TypeError('fetch failed: too many redirects');
-
-    headers = new Headers(headers);
-    if (hop.keepsBody) {
-      if (body === undefined && bodySource !== undefined) body = await bodySource.clone().arrayBuffer();
-    } else {
-      body = undefined;
-      for (const name of [...headers.keys()]) if (BODY_HEADER.test(name)) headers.delete(name);
-    }
-    if (next.origin !== url.origin) for (const name of ORIGIN_BOUND_HEADERS) headers.delete(name);
-    if (carries && !request.authorizer.mayFollowRedirect(request.provider, next)) {
-      headers.delete('authorization');
-      carries = false;
-    }
-    method = hop.method;
-    url = next;
-    response = await sendHop(
-      request,
-      carries ? dpop : undefined,
-      next.href,
-      {
+  return {
+    async send(hop: RedirectHop, proof: string | undefined, retry: boolean) {
+      if (!hop.first && !retry) {
+        headers = new Headers(headers);
+        for (const name of hop.dropped([...headers.keys()])) headers.delete(name);
+        if (!hop.keepsBody) body = undefined;
+        else if (body === undefined && bodySource !== undefined) {
+          body = await bodySource.clone().arrayBuffer();
+        }
+      }
+      if (proof === undefined) headers.delete('dpop');
+      else headers.set('dpop', proof);
+      // The certificate goes where the token goes, and no further; elsewhere, the caller's dispatcher.
+      // (`object`: `RequestInit` has a `dispatcher` in Node's types only, not in the DOM's.)
+      const dispatcher: object =
+        hop.carries && request.certificate ? { dispatcher: request.certificate } : {};
+      if (hop.first) {
+        if (!retry && proof !== undefined) {
+          spare = input instanceof Request && input.body !== null ? input.clone() : input;
+        }
+        const first = { ...init, headers, redirect: 'manual' as const, ...dispatcher };
+        return request.send(retry ? (spare ?? input) : input, first);
+      }
+      return request.send(hop.url.href, {
         ...init,
         signal: init.signal ?? (input instanceof Request ? input.signal : undefined),
-        method,
+        method: hop.method,
         headers,
         body,
         redirect: 'manual',
-      },
-      next,
-      method,
-    );
-  }
+        ...dispatcher,
+      });
+    },
+    answerOf: (response) => ({
+      status: response.status,
+      header: (name) => response.headers.get(name) ?? undefined,
+    }),
+    sentStream: () => body instanceof ReadableStream,
+    discard: discardBody,
+    tooManyRedirects: () =>
+      new TypeError(
+        mode === 'error'
+          ? 'fetch failed: a redirect with redirect mode "error"'
+          : 'fetch failed: too many redirects',
+      ),
+  };
 }
 
 /** Drops a response's body unread: a web stream (fetch) or a Node stream (node-fetch and the like). */

@@ -19,7 +19,10 @@ export type TokenFetchFunction = (input: string | URL | Request, init?: TokenFet
 
 /** @publicApi */
 export interface TokenFetchOptions {
-  /** The `fetch` to call. Default: the global `fetch`, looked up on every call. */
+  /**
+   * The `fetch` to call. Default: the global `fetch`, looked up on every call. For a provider with
+   * certificate-bound tokens (`mtls`), it must honour undici's `init.dispatcher` (Node's does).
+   */
   fetch?: typeof globalThis.fetch;
 }
 
@@ -29,7 +32,9 @@ export interface TokenFetchOptions {
  * provider does not allow, never over a header the caller set; on a 401, one retry with a fresh token
  * (not for a `ReadableStream` body, which cannot be sent twice); on an RFC 6750 `insufficient_scope`
  * answer, a thrown `TokenInsufficientScopeError` (no refresh, no retry). A DPoP provider's requests
- * carry a fresh proof per hop, and a 401 `use_dpop_nonce` is answered once with the API's nonce. A request that carries the token has
+ * carry a fresh proof per hop, and a 401 `use_dpop_nonce` is answered once with the API's nonce; an
+ * mTLS provider's (RFC 8705 certificate-bound tokens), the client certificate (as the `dispatcher`
+ * of the hops that carry the token, and of no other). A request that carries the token has
  * its redirects followed by the wrapper (the `fetch` underneath runs with `redirect: 'manual'`), each
  * hop's origin checked like the first; the caller's `redirect: 'manual'` or `'error'` is kept.
  *
@@ -90,13 +95,15 @@ function fetchWithTokens(
     if (headers.has('authorization')) return send(input, requestInit);
 
     const url = input instanceof Request ? parseAbsoluteUrl(input.url) : parseAbsoluteUrl(String(input));
-    const info = await authorizer.tokenFor(provider, url, 'the fetch wrapper');
+    const info = await authorizer.tokenFor(provider, url);
     if (info === undefined || url === undefined) return send(input, requestInit);
+    // RFC 8705 §3: a certificate-bound token goes over connections with the client certificate.
+    const certificate = await authorizer.mtlsDispatcherFor(provider);
 
     const replayable = !(requestInit.body instanceof ReadableStream);
     // A Request's body can be read once; keep a copy for the retry (bodiless ones are reusable).
     const spare = replayable && input instanceof Request && input.body !== null ? input.clone() : input;
-    const request = { send, authorizer, provider, url, init: requestInit, headers };
+    const request = { send, authorizer, provider, url, init: requestInit, headers, certificate };
     // One attempt with `token`: its hops followed, and an insufficient_scope answer to it thrown.
     const attempt = async (body: string | URL | Request, token: TokenInfo) => {
       const header = token.authorizationHeader;

@@ -1,4 +1,4 @@
-import axios, {
+import {
   AxiosError,
   AxiosHeaders,
   isAxiosError,
@@ -6,14 +6,9 @@ import axios, {
   type AxiosResponse,
   type InternalAxiosRequestConfig,
 } from 'axios';
+import { axiosFetchAdapter, resolveAdapter } from './axios-adapter-resolution.js';
 import { requestUrlOf } from './axios-request-url.js';
-import {
-  BODY_HEADER,
-  nextHopMethod,
-  nextHopUrl,
-  ORIGIN_BOUND_HEADERS,
-  REDIRECT_STATUSES,
-} from './redirect-rules.js';
+import { followRedirects, type HopTransport, type RedirectHop } from './redirect-follower.js';
 import type { TokenRequestAuthorizer } from './token-request-authorizer.js';
 import type { DpopRequestSigner } from './sender-constraints.js';
 
@@ -108,10 +103,11 @@ async function send(
   return follow(inner, config, url, provider, state, authorizer, authorizer.dpopSignerFor(provider, info));
 }
 
+/** Sends the hops through the adapter axios would have used, each with `maxRedirects: 0`. */
 async function follow(
   inner: AxiosAdapter,
   config: InternalAxiosRequestConfig,
-  first: URL,
+  url: URL,
   provider: string,
   state: TokenAdapterState,
   authorizer: TokenRequestAuthorizer,
@@ -120,126 +116,68 @@ async function follow(
   const limit = config.maxRedirects ?? DEFAULT_MAX_REDIRECTS;
   // `timeout` bounds the whole chain, as it does when follow-redirects follows it.
   const deadline = config.timeout ? Date.now() + config.timeout : undefined;
-  let url = first;
-  let carries = true;
+  // RFC 8705 §3: a certificate-bound token is sent over a connection with the client certificate,
+  // and the certificate goes where the token goes, no further.
+  const mtlsAgent = authorizer.mtlsAgentFor(provider);
   let hop: InternalAxiosRequestConfig = {
     ...config,
     url: url.href,
     baseURL: undefined,
     maxRedirects: 0,
     headers: copyHeaders(config.headers),
-    // RFC 8705 §3: a certificate-bound token is sent over a connection with the client certificate.
-    httpsAgent: authorizer.mtlsAgentFor(provider) ?? config.httpsAgent,
     // axios' fetch adapter (1.7+) follows redirects inside fetch unless told not to.
     fetchOptions: { ...(config.fetchOptions as object | undefined), redirect: 'manual' },
   } as InternalAxiosRequestConfig;
-  for (let redirects = 0; ; redirects++) {
-    const settled = await sendHop(inner, hop, url, carries ? dpop : undefined);
-    const response = responseOf(settled);
-    const location =
-      limit > 0 && response !== undefined && REDIRECT_STATUSES.has(response.status)
-        ? headerOf(response, 'location')
-        : undefined;
-    const next = location === undefined ? undefined : nextHopUrl(location, url);
-    const { method, keepsBody } = nextHopMethod(response?.status ?? 0, hop.method ?? 'get');
-    // A streamed body is gone after the first hop: its redirect goes to the caller unfollowed.
-    if (next === undefined || response === undefined || (keepsBody && isStream(hop.data))) {
-      state.answeredWithToken = carries;
-      return finish(settled, config);
-    }
-    // Released before the limit check too: the caller never sees this redirect's body.
-    discard(response);
-    if (redirects >= limit) {
+  const transport: HopTransport<Settled> = {
+    send(next, proof, retry) {
+      if (!next.first && !retry) {
+        hop = nextHop(hop, next);
+        if (deadline !== undefined) hop.timeout = Math.max(1, deadline - Date.now());
+      }
+      hop.httpsAgent = next.carries ? (mtlsAgent ?? config.httpsAgent) : config.httpsAgent;
+      if (proof === undefined) hop.headers.delete('DPoP');
+      else hop.headers.set('DPoP', proof);
+      return settle(inner(hop));
+    },
+    answerOf(settled) {
+      const response = responseOf(settled);
+      return response && { status: response.status, header: (name) => headerOf(response, name) };
+    },
+    sentStream: () => isStream(hop.data),
+    discard: (settled) => discard(responseOf(settled)!),
+    tooManyRedirects() {
       state.answeredWithToken = false;
-      throw new AxiosError('Maximum number of redirects exceeded', 'ERR_FR_TOO_MANY_REDIRECTS', config);
-    }
-    hop = nextHop(hop, url, next, method.toLowerCase(), keepsBody);
-    if (deadline !== undefined) hop.timeout = Math.max(1, deadline - Date.now());
-    if (carries && !authorizer.mayFollowRedirect(provider, next)) {
-      hop.headers.delete('Authorization');
-      carries = false;
-      // The client certificate goes where the token goes, and no further.
-      hop.httpsAgent = config.httpsAgent;
-    }
-    url = next;
-  }
-}
-
-/**
- * Sends one hop. With DPoP, a new proof for this hop's method and URL (RFC 9449 §4.2); a 401
- * `use_dpop_nonce` is sent once more with the nonce the API gave (§9), unless the body was a stream.
- */
-async function sendHop(
-  inner: AxiosAdapter,
-  hop: InternalAxiosRequestConfig,
-  url: URL,
-  dpop: DpopRequestSigner | undefined,
-): Promise<Settled> {
-  if (dpop === undefined) {
-    hop.headers.delete('DPoP');
-    return settle(inner(hop));
-  }
-  for (let attempt = 0; ; attempt++) {
-    hop.headers.set('DPoP', await dpop.proof(hop.method ?? 'get', url));
-    const settled = await settle(inner(hop));
-    const response = responseOf(settled);
-    if (response === undefined) return settled;
-    const retry = dpop.askedForNonce(
+      return new AxiosError('Maximum number of redirects exceeded', 'ERR_FR_TOO_MANY_REDIRECTS', config);
+    },
+  };
+  const { outcome, carried } = await followRedirects(
+    {
       url,
-      response.status,
-      headerOf(response, 'dpop-nonce') ?? null,
-      headerOf(response, 'www-authenticate') ?? null,
-    );
-    if (!retry || attempt > 0 || isStream(hop.data)) return settled;
-    discard(response);
-  }
+      method: hop.method ?? 'get',
+      follows: limit > 0,
+      maxRedirects: limit,
+      mayCarryTo: (next) => authorizer.mayFollowRedirect(provider, next),
+      dpop,
+    },
+    transport,
+  );
+  state.answeredWithToken = carried;
+  return finish(outcome, config);
 }
 
-function nextHop(
-  hop: InternalAxiosRequestConfig,
-  current: URL,
-  next: URL,
-  method: string,
-  keepsBody: boolean,
-): InternalAxiosRequestConfig {
+/** The config of the hop after `hop`: its URL and method, without what `next` drops. */
+function nextHop(hop: InternalAxiosRequestConfig, next: RedirectHop): InternalAxiosRequestConfig {
   const headers = copyHeaders(hop.headers);
-  if (!keepsBody) {
-    for (const name of Object.keys(headers.toJSON())) if (BODY_HEADER.test(name)) headers.delete(name);
-  }
-  const crossOrigin = next.origin !== current.origin;
-  if (crossOrigin) for (const name of ORIGIN_BOUND_HEADERS) headers.delete(name);
+  for (const name of next.dropped(Object.keys(headers.toJSON()))) headers.delete(name);
   return {
     ...hop,
-    url: next.href,
+    url: next.url.href,
     params: undefined,
-    method,
+    method: next.method.toLowerCase(),
     headers,
-    data: keepsBody ? hop.data : undefined,
-    auth: crossOrigin ? undefined : hop.auth,
+    data: next.keepsBody ? hop.data : undefined,
+    auth: next.crossOrigin ? undefined : hop.auth,
   } as InternalAxiosRequestConfig;
-}
-
-let fetchAdapter: { adapter: AxiosAdapter | undefined } | undefined;
-
-/** axios' fetch adapter, looked up once; undefined before axios 1.7, which has none. */
-function axiosFetchAdapter(): AxiosAdapter | undefined {
-  if (fetchAdapter === undefined) {
-    try {
-      fetchAdapter = { adapter: axios.getAdapter('fetch') };
-    } catch {
-      fetchAdapter = { adapter: undefined };
-    }
-  }
-  return fetchAdapter.adapter;
-}
-
-/**
- * The adapter axios would use for `spec`: the config's function, else resolved by name with the
- * axios the library is installed with (the peer dependency, the application's one). An instance of
- * another axios copy that names its adapter gets that copy's adapter only if it passes the function.
- */
-function resolveAdapter(spec: InternalAxiosRequestConfig['adapter']): AxiosAdapter {
-  return typeof spec === 'function' ? spec : axios.getAdapter(spec ?? axios.defaults.adapter);
 }
 
 /** The response or error as axios' dispatch sees it: for the request the caller made. */

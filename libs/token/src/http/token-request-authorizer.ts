@@ -3,6 +3,7 @@ import { TokenOriginError, TokenSenderConstraintError } from '../token.errors.js
 import type { TokenInfo } from '../token-info.js';
 import { TokenService } from '../token.service.js';
 import type { ProviderOptions } from '../config/provider-options.schema.js';
+import type { FetchDispatcher } from '../strategies/oauth2/oauth2-mtls.js';
 import { checkTokenOrigin, type OriginVerdict } from './origin-policy.js';
 import { dpopRequestSigner, senderConstraintOf, type DpopRequestSigner } from './sender-constraints.js';
 
@@ -47,6 +48,11 @@ export class TokenRequestAuthorizer {
   /** The client certificate's agent for requests carrying the provider's (certificate-bound) tokens. */
   mtlsAgentFor(provider: string): import('node:https').Agent | undefined {
     return senderConstraintOf(this.tokenService, provider)?.mtlsAgent;
+  }
+
+  /** The same certificate as a `dispatcher` for `fetch`; made (and undici loaded) on first use. */
+  mtlsDispatcherFor(provider: string): Promise<FetchDispatcher> | undefined {
+    return senderConstraintOf(this.tokenService, provider)?.mtlsDispatcher?.();
   }
 
   /** The DPoP signer for requests carrying `info`, when the provider's tokens are DPoP-bound. */

@@ -167,10 +167,7 @@ export class TokenRefresher {
     if (servedBack) return info;
     const failuresBefore = entry.consecutiveFailures;
     entry.refreshes++;
-    entry.consecutiveFailures = 0;
-    entry.nextAttemptAt = 0;
-    entry.lastError = undefined;
-    entry.expiryReported = false;
+    entry.clearFailure();
     entry.lastRefreshAt = now;
     entry.lastRefreshDurationMs = now - startedAt;
     logger.log(

@@ -5,7 +5,7 @@ import { systemClock, type Clock } from '../clock.js';
 import { TOKEN_DEFAULTS } from '../token.constants.js';
 import { TokenInfo } from '../token-info.js';
 import type { TokenStrategy } from '../token-strategy.interface.js';
-import { parseOrThrow } from '../config/validation.js';
+import { parseOrThrow, validatedOr } from '../config/validation.js';
 import { jwtProviderSchema, type JwtProviderConfig } from './jwt.options.js';
 import { importPrivateKey } from './private-key.check.js';
 
@@ -29,7 +29,9 @@ export class JwtStrategy implements TokenStrategy {
   #signingKey?: Promise<CryptoKey | Uint8Array>;
 
   constructor(config: Omit<JwtProviderConfig, 'type'>, clock: Clock = systemClock) {
-    this.#config = parseOrThrow(jwtProviderSchema, { ...config, type: 'jwt' }, 'jwt strategy');
+    this.#config = validatedOr(config, () =>
+      parseOrThrow(jwtProviderSchema, { ...config, type: 'jwt' }, 'jwt strategy'),
+    );
     this.#clock = clock;
     this.#algorithm = this.#config.algorithm ?? 'HS256';
     // The access key is public (it is the `iss` claim); a digest of the claims keeps keys short and

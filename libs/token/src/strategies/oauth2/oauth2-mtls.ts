@@ -2,7 +2,7 @@ import { Agent, request as httpsRequest } from 'node:https';
 import { z } from 'zod';
 import { nonEmptyString } from '../../config/provider-options.schema.js';
 import { InvalidTokenOptionsError } from '../../token.errors.js';
-import { createSecureContext, type SecureContext } from 'node:tls';
+import { createSecureContext, rootCertificates, type SecureContext } from 'node:tls';
 import { Readable } from 'node:stream';
 import {
   postTokenRequest,
@@ -19,7 +19,7 @@ const PEM_CERTIFICATE = '-----BEGIN CERTIFICATE-----';
 /**
  * `mtls` of an `oauth2` provider: the client certificate (RFC 8705) presented to the token endpoint
  * (for `tls_client_auth` / `self_signed_tls_client_auth`, and for certificate-bound tokens with any
- * method) and, by the axios integration, to the provider's API origins.
+ * method) and, by the axios integration and the fetch wrapper, to the provider's API origins.
  *
  * @publicApi
  */
@@ -38,6 +38,11 @@ export const mtlsSchema = z
   })
   .strict();
 
+/** An undici `Dispatcher` (`RequestInit.dispatcher` of Node's `fetch`), kept opaque in the public types. */
+export interface FetchDispatcher {
+  destroy(): Promise<void>;
+}
+
 /** @publicApi */
 export type MtlsOptions = z.input<typeof mtlsSchema>;
 type MtlsConfig = z.output<typeof mtlsSchema>;
@@ -49,6 +54,8 @@ type MtlsConfig = z.output<typeof mtlsSchema>;
 export class MtlsClient {
   readonly agent: Agent;
   readonly boundTokens: boolean;
+  readonly #secureContext: SecureContext;
+  #dispatcher?: Promise<FetchDispatcher>;
 
   constructor(config: MtlsConfig) {
     let secureContext: SecureContext;
@@ -57,7 +64,7 @@ export class MtlsClient {
       secureContext = createSecureContext({
         cert: config.certificate,
         key: config.privateKey,
-        ca: config.ca,
+        ca: trustedCertificates(config.ca),
       });
     } catch {
       // Node's message may quote the PEM; name the field only.
@@ -70,12 +77,27 @@ export class MtlsClient {
     // The agent gets the built context, not the PEM: `agent.options` is reachable from every
     // request, response and axios error, and a deep `util.inspect` of those would print the key.
     this.agent = new Agent({ secureContext, keepAlive: true });
+    this.#secureContext = secureContext;
     this.boundTokens = config.boundTokens ?? true;
+  }
+
+  /**
+   * The client certificate for `fetch` (RFC 8705 §3): an undici `Agent`, made on first use, passed
+   * as the `dispatcher` of the requests carrying a certificate-bound token. Node's global `fetch`
+   * (undici inside) takes it as it is. undici is loaded here only: it takes ~250 ms to load.
+   */
+  fetchDispatcher(): Promise<FetchDispatcher> {
+    this.#dispatcher ??= import('undici').then(
+      // The built context again, not the PEM, for the same reason as the `https.Agent`.
+      ({ Agent: UndiciAgent }) => new UndiciAgent({ connect: { secureContext: this.#secureContext } }),
+    );
+    return this.#dispatcher;
   }
 
   /** Closes the kept-alive connections (to the token endpoint and the API origins). */
   close(): void {
     this.agent.destroy();
+    void this.#dispatcher?.then((dispatcher) => dispatcher.destroy()).catch(() => undefined);
   }
 
   /** {@link postTokenRequest} over `node:https` with the client certificate. */
@@ -114,4 +136,12 @@ export class MtlsClient {
       outgoing.on('error', reject);
       outgoing.end(init.body);
     });
+}
+
+/**
+ * Node's `ca` replaces the public roots instead of adding to them: with a private CA for the token
+ * endpoint, an API on a public certificate would no longer be trusted. `mtls.ca` adds to them.
+ */
+export function trustedCertificates(ca: string | undefined): string[] | undefined {
+  return ca === undefined ? undefined : [...rootCertificates, ca];
 }

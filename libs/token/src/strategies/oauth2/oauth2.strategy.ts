@@ -15,7 +15,7 @@ import type {
 } from '../../token-strategy.interface.js';
 import { normalizeScopes, oauth2StrategyCacheKey } from './oauth2-cache-key.js';
 import { OAuth2ClientAuthenticator } from './oauth2-client-auth.js';
-import { parseOrThrow } from '../../config/validation.js';
+import { parseOrThrow, validatedOr } from '../../config/validation.js';
 import { oauth2ProviderSchema, type OAuth2ProviderConfig } from './oauth2.options.js';
 import { OAuth2Discovery } from './oauth2-discovery.js';
 import { OAuth2Endpoint } from './oauth2-endpoint.js';
@@ -89,8 +89,11 @@ export class OAuth2Strategy implements TokenStrategy {
     context: OAuth2StrategyContext = {},
   ) {
     // The same checks as a module provider's config (https token URL, the credential the auth
-    // method needs, a well-formed private key, no reserved extra parameter).
-    const parsed = parseOrThrow(oauth2ProviderSchema, { ...config, type: 'oauth2' }, 'oauth2 strategy');
+    // method needs, a well-formed private key, no reserved extra parameter), made here only when
+    // the strategy is built by hand: the module's configuration arrives already parsed.
+    const parsed = validatedOr(config, () =>
+      parseOrThrow(oauth2ProviderSchema, { ...config, type: 'oauth2' }, 'oauth2 strategy'),
+    );
     this.#config = parsed;
     this.#clock = clock;
     this.#context = context;
@@ -125,7 +128,12 @@ export class OAuth2Strategy implements TokenStrategy {
   /** How this provider's tokens are bound to the client; the HTTP integration signs with it. */
   get senderConstraint(): SenderConstraint | undefined {
     if (this.#dpop === undefined && this.#mtls?.boundTokens !== true) return undefined;
-    return { dpop: this.#dpop, mtlsAgent: this.#mtls?.boundTokens ? this.#mtls.agent : undefined };
+    const mtls = this.#mtls?.boundTokens ? this.#mtls : undefined;
+    return {
+      dpop: this.#dpop,
+      mtlsAgent: mtls?.agent,
+      mtlsDispatcher: mtls && (() => mtls.fetchDispatcher()),
+    };
   }
 
   /** With `issuer`: the metadata cache (start-up warms it; a variant shares it). */
