@@ -137,17 +137,20 @@ describe('TokenHttpInterceptor', () => {
 });
 
 describe('TokenHttpInterceptor on 401 and 403', () => {
-  type Answer = number | { status: number; wwwAuthenticate?: string } | Error;
+  type Answer = number | { status: number; wwwAuthenticate?: string; location?: string } | Error;
   /** Like setUp, with `WWW-Authenticate` headers and plain errors among the answers. */
-  function answering(answers: Answer[]) {
-    const base = setUp({}, [200]);
+  function answering(answers: Answer[], options: ProviderOptions = {}) {
+    const base = setUp(options, [200]);
     const sent: (string | undefined)[] = [];
     const adapter: AxiosAdapter = async (config) => {
       sent.push(config.headers.get('Authorization') as string | undefined);
       const answer = answers[Math.min(sent.length - 1, answers.length - 1)];
       if (answer instanceof Error) throw answer;
-      const { status, wwwAuthenticate } = typeof answer === 'number' ? { status: answer } : answer;
-      const headers = wwwAuthenticate === undefined ? {} : { 'www-authenticate': wwwAuthenticate };
+      const { status, wwwAuthenticate, location } = typeof answer === 'number' ? { status: answer } : answer;
+      const headers = {
+        ...(wwwAuthenticate === undefined ? {} : { 'www-authenticate': wwwAuthenticate }),
+        ...(location === undefined ? {} : { location }),
+      };
       const response = { data: null, status, statusText: '', headers, config };
       if (status >= 400) throw new AxiosError('failed', 'ERR_BAD_REQUEST', config, undefined, response);
       return response;
@@ -165,6 +168,27 @@ describe('TokenHttpInterceptor on 401 and 403', () => {
     ['a 500', [500, 200], { token: 'kling' }, 'status 500', 1],
     ['a 404', [404, 200], { token: 'kling' }, 'status 404', 1],
     ['an error without a response', [new Error('socket hang up'), 200], { token: 'kling' }, 'Error', 1],
+    [
+      'an axios error without a response',
+      [new AxiosError('socket hang up', 'ECONNRESET'), 200],
+      { token: 'kling' },
+      'AxiosError',
+      1,
+    ],
+    [
+      'a 401 from a hop the token did not go to',
+      [{ status: 302, location: 'https://b.test/y' }, 401, 200],
+      { token: 'kling' },
+      'status 401',
+      2,
+    ],
+    [
+      'a 401 after a redirect that kept the token',
+      [{ status: 302, location: '/y' }, 401, 200],
+      { token: 'kling' },
+      'status 200',
+      3,
+    ],
     ['a 401 to a request without a provider', [401, 200], {}, 'status 401', 1],
     ['a 401 to a request with token: false', [401, 200], { token: false }, 'status 401', 1],
     [
@@ -198,7 +222,7 @@ describe('TokenHttpInterceptor on 401 and 403', () => {
   ])(
     '%s (answers %j, config %j) → %s after %i request(s)',
     async (_case, answers, config, outcome, requests) => {
-      const { instance, sent } = answering(answers);
+      const { instance, sent } = answering(answers, { baseUrls: ['https://a.test'] });
       let failure: unknown;
       const result = await instance.get('https://a.test/x', config).then(
         (response) => `status ${response.status}`,
@@ -236,7 +260,14 @@ describe('TokenHttpInterceptor installation', () => {
     ];
     const discovery = { getProviders: () => providers } as unknown as DiscoveryService;
     const interceptor = new TokenHttpInterceptor(discovery, new TokenRequestAuthorizer(tokens));
-    interceptor.onModuleInit();
+    const logs = new LogCapture().install();
+    try {
+      interceptor.onModuleInit();
+      interceptor.instrument(shared); // already there: nothing to do, nothing to say
+    } finally {
+      logs.restore();
+    }
+    expect(logs.lines).toEqual([]);
     expect(handlers(shared.axiosRef)).toBe(1);
     expect(handlers(requestScoped.axiosRef)).toBe(0);
     // The mark is hidden: a copy of the instance is not taken for an instrumented one.

@@ -159,4 +159,37 @@ describe('TokenRequestAuthorizer', () => {
     expect(plain.authorizer.mtlsAgentFor('api')).toBeUndefined();
     expect(plain.authorizer.dpopSignerFor('api', info)).toBeUndefined();
   });
+
+  it('warns once per unbound provider, an empty baseUrls included', async () => {
+    logs = new LogCapture().install();
+    const service = new TokenService();
+    const strategy = (name: string) => ({
+      cacheKey: name,
+      generate: async () => new TokenInfo({ token: 'access-7f3a9', expiresAt: Date.now() + 60_000 }),
+    });
+    service.register('one', strategy('one'));
+    service.register('two', strategy('two'), { baseUrls: [] });
+    const authorizer = new TokenRequestAuthorizer(service);
+    for (const provider of ['one', 'two', 'one', 'two'])
+      await authorizer.tokenFor(provider, new URL('https://a.example/'));
+    expect(warnings().map((line) => line.slice(0, 30))).toEqual([
+      'warn token provider "one" has ',
+      'warn token provider "two" has ',
+    ]);
+  });
+
+  it("hands the fetch wrapper the certificate's dispatcher of a certificate-bound provider", async () => {
+    const dispatcher = { dispatch: () => true };
+    const bound = withProvider(
+      { baseUrls: ['https://a.example'] },
+      { mtlsDispatcher: async () => dispatcher },
+    );
+    await expect(bound.authorizer.mtlsDispatcherFor('api')).resolves.toBe(dispatcher);
+    expect(
+      withProvider({ baseUrls: ['https://a.example'] }).authorizer.mtlsDispatcherFor('api'),
+    ).toBeUndefined();
+    expect(
+      withProvider({ baseUrls: ['https://a.example'] }, {}).authorizer.mtlsDispatcherFor('api'),
+    ).toBeUndefined();
+  });
 });
