@@ -7,6 +7,7 @@ import { TokenInsufficientScopeError, TokenOriginError } from '../token.errors.j
 import { TokenInfo } from '../token-info.js';
 import { TokenService } from '../token.service.js';
 import { runWithTokenProvider } from './token-context.js';
+import { discardBody } from './token-fetch-redirects.js';
 import { createTokenFetch, TokenFetch, type TokenFetchInit } from './token-fetch.js';
 import { TokenRequestAuthorizer } from './token-request-authorizer.js';
 
@@ -25,13 +26,21 @@ interface Hop {
 type Answer = { status: number; headers?: Record<string, string> } | Error;
 
 /** A provider 'api' minting t1, t2, …, and a fake `fetch` answering `answers` in turn. */
-function setUp(answers: Answer[], options: ProviderOptions = { baseUrls: ['https://a.test'] }, dpop = false) {
+function setUp(
+  answers: Answer[],
+  options: ProviderOptions = { baseUrls: ['https://a.test'] },
+  dpop = false,
+  mtlsDispatcher?: object,
+) {
   const clock = new ManualClock(1_000_000);
   const tokens = new TokenService({ clock });
   let minted = 0;
   const strategy = {
     cacheKey: 'api',
-    senderConstraint: dpop ? { dpop: new DpopProofSigner(true, clock) } : undefined,
+    senderConstraint: {
+      dpop: dpop ? new DpopProofSigner(true, clock) : undefined,
+      mtlsDispatcher: mtlsDispatcher && (async () => mtlsDispatcher),
+    },
     generate: async () =>
       new TokenInfo({
         token: `t${++minted}`,
@@ -306,5 +315,94 @@ describe('fetch wrapper: redirects of a request that carries the token', () => {
       ['PUT', 'data'],
       ['PUT', 'data'],
     ]);
+  });
+});
+
+describe('fetch wrapper: what goes with each hop', () => {
+  it('a DPoP token: a proof for each hop that carries it, none for a hop that does not', async () => {
+    const { tokenFetch, hops } = setUp(
+      [to('/two', 307), to('https://b.test/three'), ok],
+      { baseUrls: ['https://a.test'] },
+      true,
+    );
+    await tokenFetch('https://a.test/one', { method: 'POST', body: 'data' });
+    expect(hops.map((hop) => [hop.method, hop.url, hop.authorization])).toEqual([
+      ['POST', 'https://a.test/one', 'DPoP t1'],
+      ['POST', 'https://a.test/two', 'DPoP t1'],
+      ['GET', 'https://b.test/three', null],
+    ]);
+    expect(decodeJwt(hops[0].dpop!)).toMatchObject({ htm: 'POST', htu: 'https://a.test/one' });
+    expect(decodeJwt(hops[1].dpop!)).toMatchObject({ htm: 'POST', htu: 'https://a.test/two' });
+    expect(hops[2].dpop).toBeNull();
+  });
+
+  it("the DPoP nonce retry sends a Request's body again", async () => {
+    const nonce = {
+      status: 401,
+      headers: { 'dpop-nonce': 'n-1', 'www-authenticate': 'DPoP error="use_dpop_nonce"' },
+    };
+    const { tokenFetch, hops } = setUp([nonce, ok], { baseUrls: ['https://a.test'] }, true);
+    await tokenFetch(new Request('https://a.test/x', { method: 'POST', body: 'payload' }));
+    expect(hops.map((hop) => [hop.body, decodeJwt(hop.dpop!).nonce])).toEqual([
+      ['payload', undefined],
+      ['payload', 'n-1'],
+    ]);
+  });
+
+  it('the client certificate goes with the hops that carry the token, and no other', async () => {
+    const certificate = { name: 'certificate dispatcher' };
+    const { tokenFetch, hops } = setUp(
+      [to('/two'), to('https://b.test/three'), ok],
+      { baseUrls: ['https://a.test'] },
+      false,
+      certificate,
+    );
+    await tokenFetch('https://a.test/one');
+    expect(hops.map((hop) => hop.dispatcher)).toEqual([certificate, certificate, undefined]);
+    const plain = setUp([ok]);
+    await plain.tokenFetch('https://a.test/one');
+    expect(plain.hops[0].dispatcher).toBeUndefined();
+  });
+
+  it("follows the Request's own redirect mode", async () => {
+    const manual = setUp([to('/next'), ok]);
+    const response = await manual.tokenFetch(new Request('https://a.test/x', { redirect: 'manual' }));
+    expect(response.status).toBe(302);
+    expect(manual.hops).toHaveLength(1);
+    const follow = setUp([to('/next'), ok]);
+    await follow.tokenFetch(new Request('https://a.test/x'));
+    expect(follow.hops).toHaveLength(2);
+  });
+
+  it('keeps the signal of a Request on the next hops', async () => {
+    const signals: (AbortSignal | null | undefined)[] = [];
+    const { tokens } = setUp([ok]);
+    let calls = 0;
+    const recording = createTokenFetch(tokens, 'api', {
+      fetch: (async (_input: unknown, init: RequestInit) => {
+        signals.push(init.signal);
+        return calls++ === 0
+          ? new Response(null, { status: 302, headers: { location: '/next' } })
+          : new Response('ok');
+      }) as typeof globalThis.fetch,
+    });
+    const controller = new AbortController();
+    await recording(new Request('https://a.test/x', { signal: controller.signal }));
+    expect(signals).toHaveLength(2);
+    expect(signals[1]).toBeDefined();
+    controller.abort();
+    expect(signals[1]!.aborted).toBe(true);
+  });
+});
+
+describe('discardBody', () => {
+  it('cancels a web stream, destroys a Node stream, ignores none', async () => {
+    const calls: string[] = [];
+    const fake = (body: unknown) => ({ body }) as unknown as Response;
+    await discardBody(fake({ cancel: async () => void calls.push('cancel') }));
+    await discardBody(fake({ destroy: () => void calls.push('destroy') }));
+    await discardBody(fake({ cancel: async () => Promise.reject(new Error('gone')) }));
+    await discardBody(fake(null));
+    expect(calls).toEqual(['cancel', 'destroy']);
   });
 });
