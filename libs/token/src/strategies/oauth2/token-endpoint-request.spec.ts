@@ -178,7 +178,7 @@ describe('postTokenRequest through a transport', () => {
     ['a name of 40 characters', { name: 'N'.repeat(40) }, 'N'.repeat(40), false],
     ['a string', 'boom', 'network error', false],
     ['null', null, 'network error', false],
-  ])('%s → "failed: %s"', async (_case, thrown, reason, keptAsCause) => {
+  ])('%s: the reason named, the cause kept or not', async (_case, thrown, reason, keptAsCause) => {
     const error = await rejection(post(failing(thrown)));
     expect(error).toBeInstanceOf(TokenRequestError);
     expect((error as Error).message).toBe(`token request to https://idp.example/token failed: ${reason}`);
