@@ -1,21 +1,36 @@
 /**
  * The Jest run StrykerJS repeats for every mutant (`npm run test:mutation`): the unit specs of the
- * refresh engine, the OAuth2 strategy and the HTTP authorizer. Quick, no real-time waits; the
- * e2e suites (loopback servers, multi-second shutdown caps) stay in `npm test`.
+ * part being mutated (`MUTATION_PART`, see stryker.config.mjs), all of them without one. Quick, no
+ * real-time waits; the fuzz specs (a minute of generated cases) and the e2e suites stay in `npm test`.
+ * In native ESM every spec file a mutant loads re-imports its modules (seconds on a loaded machine),
+ * so a part loads only its own specs and, for a mutant, only the ones whose tests reached it in the
+ * initial run, and once a test has killed the mutant the rest are skipped (test/support/mutation/).
  */
 import base from './jest.config.js';
 
-export default {
-  ...base,
-  roots: ['<rootDir>/libs'],
-  testMatch: [
+const specs = {
+  refresh: [
     '<rootDir>/libs/token/src/refresh/**/*.spec.ts',
     '<rootDir>/libs/token/src/token.service.spec.ts',
     '<rootDir>/libs/token/src/token.service.engine.spec.ts',
     '<rootDir>/libs/token/src/token.service.freshness.spec.ts',
     '<rootDir>/libs/token/src/token.service.store.spec.ts',
-    '<rootDir>/libs/token/src/strategies/oauth2/oauth2.strategy.spec.ts',
-    '<rootDir>/libs/token/src/http/token-request-authorizer.spec.ts',
   ],
+  strategies: ['<rootDir>/libs/token/src/strategies/**/*.spec.ts'],
+  http: ['<rootDir>/libs/token/src/http/**/*.spec.ts'],
+};
+const part = process.env.MUTATION_PART;
+
+export default {
+  ...base,
+  roots: ['<rootDir>/libs'],
+  testMatch: part in specs ? specs[part] : Object.values(specs).flat(),
+  testPathIgnorePatterns: ['/node_modules/', '\\.fuzz\\.spec\\.ts$'],
+  setupFilesAfterEnv: [
+    ...base.setupFilesAfterEnv,
+    '<rootDir>/test/support/mutation/coverage-by-file.setup.ts',
+  ],
+  testSequencer: '<rootDir>/test/support/mutation/sequencer.js',
+  testEnvironment: './test/support/mutation/environment.cjs',
   coverageThreshold: undefined,
 };

@@ -1,28 +1,58 @@
 /**
- * Mutation testing of the refresh engine (`libs/token/src/refresh/`): `npm run test:mutation`
- * (about half an hour on a loaded 2-core machine; not part of `.ci/run`).
+ * Mutation testing (`npm run test:mutation`, not part of `.ci/run`): the refresh engine, the token
+ * strategies and the HTTP integration. `MUTATION_PART=refresh|strategies|http` (or the
+ * `test:mutation:<part>` scripts) mutates one part only, with its own report files.
  * Jest runs in native ESM, so its child processes get `--experimental-vm-modules`.
  * @type {import('@stryker-mutator/api/core').PartialStrykerOptions}
  */
+const parts = {
+  refresh: [
+    'libs/token/src/refresh/*.ts',
+    '!libs/token/src/refresh/*.spec.ts',
+    // Cron glue: it only forwards the scheduler's ticks to the engine.
+    '!libs/token/src/refresh/token-refresh.scheduler.ts',
+  ],
+  strategies: [
+    'libs/token/src/strategies/**/*.ts',
+    '!libs/token/src/strategies/**/*.spec.ts',
+    // Declarative zod option schemas: checked by oauth2.options.spec and the configuration fuzz test.
+    '!libs/token/src/strategies/**/*.options.ts',
+  ],
+  http: [
+    'libs/token/src/http/*.ts',
+    '!libs/token/src/http/*.spec.ts',
+    // Type augmentation only: no code.
+    '!libs/token/src/http/axios-augmentation.ts',
+    // Decorator and metadata glue (@UseToken, its accessor, the explorer and its AsyncLocalStorage).
+    '!libs/token/src/http/use-token.decorator.ts',
+    '!libs/token/src/http/token-metadata.accessor.ts',
+    '!libs/token/src/http/token-context.explorer.ts',
+    '!libs/token/src/http/token-context.ts',
+  ],
+};
+
+const part = process.env.MUTATION_PART;
+if (part !== undefined && !(part in parts)) {
+  throw new Error(`MUTATION_PART must be one of ${Object.keys(parts).join(', ')}`);
+}
+const name = part ?? 'all';
+
 export default {
   testRunner: 'jest',
   testRunnerNodeArgs: ['--experimental-vm-modules'],
-  jest: { configFile: 'jest.mutation.config.js', enableFindRelatedTests: false },
+  // Related tests only: a mutant loads the spec files that import its file (directly or not), not
+  // every suite of jest.mutation.config.js.
+  jest: { configFile: 'jest.mutation.config.js', enableFindRelatedTests: true },
   coverageAnalysis: 'perTest',
   checkers: [],
-  // The refresh engine. The cron glue (token-refresh.scheduler.ts), the service facade, the OAuth2
-  // strategy and the HTTP integration are covered by the e2e suites instead: with Jest in ESM each
-  // mutant costs a few seconds here, and those files would triple the run.
-  mutate: [
-    'libs/token/src/refresh/*.ts',
-    '!libs/token/src/refresh/*.spec.ts',
-    '!libs/token/src/refresh/token-refresh.scheduler.ts',
-  ],
+  mutate: part ? parts[part] : Object.values(parts).flat(),
   ignoreStatic: true,
   concurrency: 1,
   timeoutMS: 10_000,
   reporters: ['clear-text', 'progress-append-only', 'json'],
-  jsonReporter: { fileName: 'reports/mutation/mutation.json' },
+  jsonReporter: { fileName: `reports/mutation/${name}.json` },
+  // Used with `--incremental`: only mutants whose code or covering tests changed run again.
+  incrementalFile: `reports/mutation/${name}.incremental.json`,
   tempDirName: '.stryker-tmp',
   cleanTempDir: 'always',
   thresholds: { high: 90, low: 85, break: null },

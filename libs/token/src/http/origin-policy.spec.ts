@@ -50,3 +50,46 @@ describe('checkTokenOrigin', () => {
     expect(JSON.stringify(verdict)).not.toContain('secret');
   });
 });
+
+describe('checkTokenOrigin verdicts', () => {
+  // A new options object per case: the origins of baseUrls are worked out once per object.
+  it.each<[string, ProviderOptions, { allowed: boolean; origin: string; reason?: string }]>([
+    ['https://a.example/x', {}, { allowed: true, origin: 'https://a.example' }],
+    [
+      'https://b.example/x',
+      { baseUrls: ['https://a.example'] },
+      { allowed: false, origin: 'https://b.example', reason: 'the origin is not in "baseUrls"' },
+    ],
+    [
+      'https://a.example:443/x',
+      { baseUrls: ['https://a.example/v1'] },
+      { allowed: true, origin: 'https://a.example' },
+    ],
+    ['https://a.example/x', { baseUrls: [] }, { allowed: true, origin: 'https://a.example' }],
+    [
+      'ftp://a.example/x',
+      {},
+      { allowed: false, origin: 'ftp://a.example', reason: 'only http(s) requests carry tokens' },
+    ],
+    [
+      'http://a.example/x',
+      {},
+      {
+        allowed: false,
+        origin: 'http://a.example',
+        reason: 'plain http is allowed only to loopback hosts or with "allowInsecureHttp: true"',
+      },
+    ],
+    [
+      'http://a.example/x',
+      { allowInsecureHttp: false },
+      {
+        allowed: false,
+        origin: 'http://a.example',
+        reason: 'plain http is allowed only to loopback hosts or with "allowInsecureHttp: true"',
+      },
+    ],
+  ])('%s with %j → %j', (url, options, verdict) => {
+    expect(checkTokenOrigin(parseAbsoluteUrl(url), options)).toEqual(verdict);
+  });
+});

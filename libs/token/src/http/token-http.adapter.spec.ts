@@ -11,6 +11,7 @@ import { Readable } from 'node:stream';
 import { ManualClock } from '../clock.js';
 import { TokenInfo } from '../token-info.js';
 import { TokenService } from '../token.service.js';
+import { isStream } from './token-http.adapter.js';
 import { TokenHttpInterceptor } from './token-http.interceptor.js';
 import { TokenRequestAuthorizer } from './token-request-authorizer.js';
 
@@ -149,5 +150,128 @@ describe('the token adapter', () => {
     });
     const error = await failing.post('https://api.test/start').catch((caught: AxiosError) => caught);
     expect(error).toMatchObject({ response: { status: 404 }, config: { url: 'https://api.test/start' } });
+  });
+});
+
+describe('the token adapter, hop by hop', () => {
+  interface Hop {
+    url: string;
+    authorization: unknown;
+    timeout: number | undefined;
+    httpsAgent: unknown;
+  }
+  /** An axios instance answering `routes` (url → status, location, body); plain-object headers. */
+  function routed(routes: Record<string, [number, string?, unknown?]>, adapterName?: 'fetch') {
+    const hops: Hop[] = [];
+    const adapter: AxiosAdapter = async (config) => {
+      hops.push({
+        url: config.url ?? '',
+        authorization: config.headers.get('Authorization'),
+        timeout: config.timeout,
+        httpsAgent: config.httpsAgent,
+      });
+      const [status, location, data] = routes[config.url ?? ''] ?? [200];
+      const response = {
+        data: data ?? null,
+        status,
+        statusText: '',
+        headers: location ? { location } : {},
+        config,
+      };
+      if (status >= 300) throw new AxiosError('failed', 'ERR_BAD_RESPONSE', config, undefined, response);
+      return response;
+    };
+    const instance = axios.create({ adapter: adapterName ?? adapter });
+    const tokens = new TokenService();
+    tokens.register(
+      'api',
+      {
+        cacheKey: 'api',
+        generate: async () => new TokenInfo({ token: 't1', expiresAt: Date.now() + 3_600_000 }),
+      },
+      { baseUrls: ['https://api.test'] },
+    );
+    new TokenHttpInterceptor({} as DiscoveryService, new TokenRequestAuthorizer(tokens)).instrument(instance);
+    return { instance, hops };
+  }
+
+  it('reads Location from plain-object headers too, and closes the body of a redirect it follows', async () => {
+    const body = Readable.from(['redirect body']);
+    const { instance, hops } = routed({ 'https://api.test/a': [302, '/b', body] });
+    await instance.get('https://api.test/a', { token: 'api' });
+    expect(hops.map((hop) => [hop.url, hop.authorization])).toEqual([
+      ['https://api.test/a', 'Bearer t1'],
+      ['https://api.test/b', 'Bearer t1'],
+    ]);
+    expect(body.destroyed).toBe(true);
+  });
+
+  it('an empty Location is no redirect', async () => {
+    const { instance, hops } = routed({ 'https://api.test/a': [302, ''] });
+    await expect(instance.get('https://api.test/a', { token: 'api' })).rejects.toMatchObject({
+      response: { status: 302 },
+    });
+    expect(hops).toHaveLength(1);
+  });
+
+  it.each<[number | undefined, number, string]>([
+    [0, 1, 'the redirect is the answer'],
+    [1, 2, 'one redirect followed'],
+    [2, 3, 'two redirects followed, the third refused'],
+  ])('maxRedirects %s: %i request(s), %s', async (maxRedirects, requests, _outcome) => {
+    const { instance, hops } = routed({
+      'https://api.test/1': [302, '/2'],
+      'https://api.test/2': [302, '/3'],
+      'https://api.test/3': [302, '/4'],
+    });
+    const result = await instance.get('https://api.test/1', { token: 'api', maxRedirects }).then(
+      () => 'ok',
+      (error: AxiosError) => error.code ?? String(error.response?.status),
+    );
+    expect(hops).toHaveLength(requests);
+    expect(result).toBe(maxRedirects === 0 ? 'ERR_BAD_RESPONSE' : 'ERR_FR_TOO_MANY_REDIRECTS');
+  });
+
+  it('the timeout bounds the whole chain: each hop gets what is left of it', async () => {
+    const { instance, hops } = routed({ 'https://api.test/a': [302, '/b'] });
+    await instance.get('https://api.test/a', { token: 'api', timeout: 60_000 });
+    expect(hops[0].timeout).toBe(60_000);
+    expect(hops[1].timeout).toBeGreaterThan(0);
+    expect(hops[1].timeout).toBeLessThanOrEqual(60_000);
+    const untimed = routed({ 'https://api.test/a': [302, '/b'] });
+    await untimed.instance.get('https://api.test/a', { token: 'api' });
+    expect(untimed.hops.map((hop) => hop.timeout)).toEqual([0, 0]);
+  });
+
+  it("keeps the caller's httpsAgent on every hop when the provider has no certificate", async () => {
+    const agent = { name: 'agent' };
+    const { instance, hops } = routed({ 'https://api.test/a': [302, 'https://other.test/b'] });
+    await instance.get('https://api.test/a', { token: 'api', httpsAgent: agent });
+    expect(hops.map((hop) => hop.httpsAgent)).toEqual([agent, agent]);
+  });
+
+  it('a config sent again renews our own header, and drops it where the token may not go', async () => {
+    const { instance, hops } = routed({});
+    const first = await instance.get('https://api.test/a', { token: 'api' });
+    const config = first.config;
+    await instance.request({ ...config, url: 'https://api.test/again' });
+    await instance.request({ ...config, url: 'https://other.test/x' });
+    expect(hops.map((hop) => [hop.url, hop.authorization])).toEqual([
+      ['https://api.test/a', 'Bearer t1'],
+      ['https://api.test/again', 'Bearer t1'],
+      ['https://other.test/x', undefined],
+    ]);
+  });
+
+  it.each<[unknown, boolean]>([
+    [Readable.from(['x']), true],
+    [new Blob(['x']).stream(), true],
+    ['text', false],
+    [Buffer.from('x'), false],
+    [{ pipe: 'not a function' }, false],
+    [null, false],
+    [undefined, false],
+  ])('isStream(%p) → %s', (data, expected) => {
+    expect(isStream(data)).toBe(expected);
   });
 });

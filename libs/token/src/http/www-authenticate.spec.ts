@@ -40,6 +40,32 @@ describe('parseWwwAuthenticate', () => {
         { scheme: 'Bearer', params: { error: 'invalid_token' } },
       ],
     ],
+    // A scheme alone, then a comma with or without space; a trailing comma; tabs as whitespace.
+    [
+      'Bearer,Basic',
+      [
+        { scheme: 'Bearer', params: {} },
+        { scheme: 'Basic', params: {} },
+      ],
+    ],
+    [
+      'Bearer, Basic realm="x"',
+      [
+        { scheme: 'Bearer', params: {} },
+        { scheme: 'Basic', params: { realm: 'x' } },
+      ],
+    ],
+    ['Bearer realm="x",', [{ scheme: 'Bearer', params: { realm: 'x' } }]],
+    [
+      'Bearer\terror="invalid_token",\tscope=a',
+      [{ scheme: 'Bearer', params: { error: 'invalid_token', scope: 'a' } }],
+    ],
+    ['Bearer error=', [{ scheme: 'Bearer', params: { '': 'error=' } }]], // a token68, not a parameter
+    // The longest header read: 8 192 characters.
+    [
+      `Bearer realm="${'x'.repeat(8_192 - 15)}"`,
+      [{ scheme: 'Bearer', params: { realm: 'x'.repeat(8_177) } }],
+    ],
   ])('%j', (header, expected) => {
     expect(parseWwwAuthenticate(header).map((c) => ({ ...c, params: { ...c.params } }))).toEqual(expected);
   });
@@ -53,6 +79,8 @@ describe('parseWwwAuthenticate', () => {
     '"quoted"',
     'Bearer a="1" b="2"',
     `Bearer realm="${'x'.repeat(9000)}"`,
+    `Bearer realm="${'x'.repeat(8_192 - 14)}"`,
+    'Bearer error="x", scope=',
   ])('nothing from %#', (header) => {
     expect(parseWwwAuthenticate(header)).toEqual([]);
   });
@@ -66,6 +94,9 @@ describe('tokenChallengeOf', () => {
     ['DPoP error="invalid_token"', 'Bearer', 'invalid_token'],
     ['Bearer realm="api"', 'Bearer', undefined],
     ['Basic error="x"', 'Bearer', undefined],
+    // Only a challenge with an error counts: the Bearer one without is passed over.
+    ['Bearer realm="api", DPoP error="invalid_token"', 'Bearer', 'invalid_token'],
+    ['DPoP realm="api", Bearer error="invalid_token"', 'DPoP', 'invalid_token'],
   ])('%j for %s → %s', (header, scheme, error) => {
     expect(tokenChallengeOf(header, scheme)?.params.error).toBe(error);
   });

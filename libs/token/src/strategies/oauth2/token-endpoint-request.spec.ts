@@ -132,3 +132,82 @@ describe('postTokenRequest', () => {
     expect(error.message).toMatch(/failed: reading the response/);
   });
 });
+
+describe('postTokenRequest through a transport', () => {
+  const post = (send: Parameters<typeof postTokenRequest>[1]) =>
+    postTokenRequest(
+      {
+        url: 'https://idp.example/token?tenant=x',
+        form: new URLSearchParams({ grant_type: 'client_credentials' }),
+        timeoutMs: 5000,
+        maxResponseBytes: 1024,
+      },
+      send,
+    );
+  const coded = (code: string, cause?: unknown) =>
+    Object.assign(new Error(`connect ${code}`), { code, cause });
+  const failing = (error: unknown) => () => Promise.reject(error);
+
+  it.each<[string, unknown, string, boolean]>([
+    [
+      'a socket error under fetch failed',
+      new TypeError('fetch failed', { cause: coded('ECONNREFUSED') }),
+      'ECONNREFUSED',
+      true,
+    ],
+    ['a code three causes down', { cause: { cause: { cause: coded('EPIPE') } } }, 'EPIPE', true],
+    [
+      'a code four causes down',
+      { name: 'Deep', cause: { cause: { cause: { cause: coded('EPIPE') } } } },
+      'Deep',
+      false,
+    ],
+    ["undici's own error", coded('UND_ERR_SOCKET'), 'UND_ERR_SOCKET', false],
+    ['a lower-case code', Object.assign(new Error('x'), { code: 'econnreset' }), 'network error', false],
+    [
+      'a code that is too long',
+      Object.assign(new Error('x'), { code: `E${'X'.repeat(41)}` }),
+      'network error',
+      false,
+    ],
+    ['a code with a space', Object.assign(new Error('x'), { code: 'E X' }), 'network error', false],
+    ['a named error', Object.assign(new Error('x'), { name: 'AbortError' }), 'AbortError', false],
+    ['a plain Error', new Error('x'), 'network error', false],
+    ['a name with spaces', { name: 'Bad name' }, 'network error', false],
+    ['a name of 41 characters', { name: 'N'.repeat(41) }, 'network error', false],
+    ['a name of 40 characters', { name: 'N'.repeat(40) }, 'N'.repeat(40), false],
+    ['a string', 'boom', 'network error', false],
+    ['null', null, 'network error', false],
+  ])('%s: the reason named, the cause kept or not', async (_case, thrown, reason, keptAsCause) => {
+    const error = await rejection(post(failing(thrown)));
+    expect(error).toBeInstanceOf(TokenRequestError);
+    expect((error as Error).message).toBe(`token request to https://idp.example/token failed: ${reason}`);
+    expect((error as Error).cause !== undefined).toBe(keptAsCause);
+  });
+
+  it('reads the body as UTF-8 across chunks, and no Content-Type as ""', async () => {
+    const bytes = new TextEncoder().encode('{"name":"é"}');
+    const split = bytes.indexOf(0xc3) + 1; // inside the two bytes of "é"
+    const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(bytes.slice(0, split));
+        controller.enqueue(bytes.slice(split));
+        controller.close();
+      },
+    });
+    const response = await post(async () => new Response(body, { status: 200 }));
+    expect(response).toMatchObject({ status: 200, contentType: '', body: '{"name":"é"}' });
+  });
+
+  it('a failure while reading the body names its code too', async () => {
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        controller.error(new TypeError('terminated', { cause: coded('ECONNRESET') }));
+      },
+    });
+    const error = await rejection(post(async () => new Response(body, { status: 200 })));
+    expect((error as Error).message).toBe(
+      'token request to https://idp.example/token failed: reading the response: ECONNRESET',
+    );
+  });
+});
