@@ -21,6 +21,7 @@ import {
 import { OAuth2Strategy } from '../libs/token/src/strategies/oauth2/oauth2.strategy.js';
 import { startOidcServer, type OidcServer } from './support/oidc-provider-server.js';
 import { makeTestCertificates, type TestCertificates } from './support/test-certificates.js';
+import { useSameRealmStructuredClone } from './support/oidc-test-bed.js';
 
 /** What an API saw of one request. */
 interface Seen {
@@ -41,15 +42,7 @@ describe('the fetch wrapper with certificate-bound tokens (RFC 8705)', () => {
   const [api, foreign] = [0, 1];
   let app: TestingModule;
 
-  // See oauth2-mtls.e2e-spec.ts: oidc-provider's structuredClone under Jest.
-  const nativeClone = globalThis.structuredClone;
-  beforeAll(() => {
-    globalThis.structuredClone = (<T>(value: T): T =>
-      JSON.parse(JSON.stringify(value)) as T) as typeof structuredClone;
-  });
-  afterAll(() => {
-    globalThis.structuredClone = nativeClone;
-  });
+  useSameRealmStructuredClone();
 
   beforeAll(async () => {
     certs = makeTestCertificates();

@@ -22,7 +22,7 @@ import {
   TokenSenderConstraintError,
 } from '../libs/token/src/token.errors.js';
 import { startOidcServer, type OidcServer } from './support/oidc-provider-server.js';
-import { oidcClient } from './support/oidc-test-bed.js';
+import { oidcClient, useSameRealmStructuredClone } from './support/oidc-test-bed.js';
 import { makeTestCertificates, type TestCertificates } from './support/test-certificates.js';
 import { rejection } from './support/rejection.js';
 
@@ -33,17 +33,7 @@ describe('mTLS (RFC 8705) vs oidc-provider', () => {
   let apiOrigin: string;
   const apiSeen: { bound: boolean; presented: boolean; status: number }[] = [];
 
-  // oidc-provider clones client metadata with `structuredClone`, which under Jest is Node's and
-  // makes objects of the outer realm; its own `constructor === Object` check of `jwks.keys` then
-  // fails. JSON-shaped data only is cloned here, so a same-realm clone is equivalent.
-  const nativeClone = globalThis.structuredClone;
-  beforeAll(() => {
-    globalThis.structuredClone = (<T>(value: T): T =>
-      JSON.parse(JSON.stringify(value)) as T) as typeof structuredClone;
-  });
-  afterAll(() => {
-    globalThis.structuredClone = nativeClone;
-  });
+  useSameRealmStructuredClone();
 
   beforeAll(async () => {
     certs = makeTestCertificates();

@@ -1,6 +1,7 @@
 import { HttpModule, HttpService } from '@nestjs/axios';
 import type { ModuleMetadata } from '@nestjs/common';
 import { Test, type TestingModule } from '@nestjs/testing';
+import { afterAll, beforeAll } from '@jest/globals';
 import { isAxiosError } from 'axios';
 import type { ClientMetadata } from 'oidc-provider';
 import { TokenFetch, TokenService } from '../../libs/token/src/index.js';
@@ -105,4 +106,21 @@ export async function startOidcTestBed(options: OidcTestBedOptions): Promise<Oid
 /** The status an axios error carried, for a test that expects the refusal; any other error as is. */
 export function statusOfRefusal(error: unknown): unknown {
   return isAxiosError(error) ? error.response?.status : error;
+}
+
+/**
+ * For the suites whose clients carry `jwks` (mTLS): oidc-provider clones client metadata with
+ * `structuredClone`, which under Jest is Node's and makes objects of the outer realm; its own
+ * `constructor === Object` check of `jwks.keys` then fails. JSON-shaped data only is cloned there,
+ * so a same-realm clone is equivalent. Call at the top of a `describe`.
+ */
+export function useSameRealmStructuredClone(): void {
+  const nativeClone = globalThis.structuredClone;
+  beforeAll(() => {
+    globalThis.structuredClone = (<T>(value: T): T =>
+      JSON.parse(JSON.stringify(value)) as T) as typeof structuredClone;
+  });
+  afterAll(() => {
+    globalThis.structuredClone = nativeClone;
+  });
 }
