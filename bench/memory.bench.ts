@@ -3,6 +3,7 @@ import { TokenService } from '../libs/token/src/token.service.js';
 import type { TokenStrategy } from '../libs/token/src/token-strategy.interface.js';
 import { pick, type BenchOptions } from './support/options.js';
 import type { ResultRow, ScenarioResult } from './support/results.js';
+import { heapUsed } from './support/heap.js';
 
 const SCENARIO = 'memory';
 const TENANTS = 10_000;
@@ -23,14 +24,6 @@ class TenantStrategy implements TokenStrategy {
 }
 
 const keepAlive: unknown[] = [];
-
-function heapUsed(): number {
-  const gc = (globalThis as { gc?: () => void }).gc;
-  if (gc === undefined) throw new Error('run with --expose-gc');
-  gc();
-  gc();
-  return process.memoryUsage().heapUsed;
-}
 
 /**
  * Heap held by 10,000 providers with a cached token each (one per tenant), next to a bare `Map` of

@@ -5,6 +5,7 @@ import type { TokenStrategy } from '../libs/token/src/token-strategy.interface.j
 import { pick, type BenchOptions } from './support/options.js';
 import type { ResultRow, ScenarioResult } from './support/results.js';
 import { elapsedNs, median, sleep } from './support/stats.js';
+import { heapUsed } from './support/heap.js';
 
 const SCENARIO = 'providers at scale';
 const HOUR = 3_600_000;
@@ -27,14 +28,6 @@ class IdleStrategy implements TokenStrategy {
     const issuedAt = now - Math.floor((this.index / this.providers) * 50 * 60_000);
     return new TokenInfo({ token: `tok-${this.index}-${now}`, issuedAt, expiresAt: issuedAt + HOUR });
   }
-}
-
-function heapUsed(): number {
-  const gc = (globalThis as { gc?: () => void }).gc;
-  if (gc === undefined) throw new Error('run with --expose-gc');
-  gc();
-  gc();
-  return process.memoryUsage().heapUsed;
 }
 
 async function serviceWith(providers: number, cached: boolean): Promise<TokenService> {
