@@ -108,8 +108,9 @@ describe('mTLS (RFC 8705) vs oidc-provider', () => {
     },
   );
 
-  it('the axios integration sends requests with the bound token over the same certificate; 100 callers → one token', async () => {
-    const app: TestingModule = await Test.createTestingModule({
+  /** An app whose `orders` provider gets certificate-bound tokens for the API origin. */
+  const boundTokenApp = async (): Promise<TestingModule> => {
+    const app = await Test.createTestingModule({
       imports: [
         HttpModule,
         TokenModule.forRoot({
@@ -128,6 +129,11 @@ describe('mTLS (RFC 8705) vs oidc-provider', () => {
       ],
     }).compile();
     await app.init();
+    return app;
+  };
+
+  it('the axios integration sends requests with the bound token over the same certificate; 100 callers → one token', async () => {
+    const app = await boundTokenApp();
     try {
       const http = app.get(HttpService);
       const calls = issuer.tokenCalls.length;
@@ -167,25 +173,7 @@ describe('mTLS (RFC 8705) vs oidc-provider', () => {
   });
 
   it("axios' fetch adapter refuses a certificate-bound provider, naming it; no token request, no API call (the fetch wrapper presents the certificate: http-fetch-mtls.e2e-spec.ts)", async () => {
-    const app: TestingModule = await Test.createTestingModule({
-      imports: [
-        HttpModule,
-        TokenModule.forRoot({
-          refresh: { enabled: false },
-          providers: {
-            orders: {
-              type: 'oauth2',
-              issuer: issuer.issuer,
-              clientId: 'shop-pki',
-              clientAuth: 'tls_client_auth',
-              mtls: mtls(),
-              baseUrls: [apiOrigin],
-            },
-          },
-        }),
-      ],
-    }).compile();
-    await app.init();
+    const app = await boundTokenApp();
     try {
       const calls = issuer.tokenCalls.length;
       apiSeen.length = 0;
