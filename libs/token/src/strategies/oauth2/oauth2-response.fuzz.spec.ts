@@ -19,6 +19,8 @@ import { TokenEndpointError, TokenRequestError, TokenResponseError } from '../..
 import { TokenInfo } from '../../token-info.js';
 import { OAuth2Strategy } from './oauth2.strategy.js';
 
+/** Statuses sent without a body (RFC 9110 §15.3.5, §15.3.6, §15.4.5): Node's server drops a huge one. */
+const BODILESS_STATUSES = new Set([204, 205, 304]);
 const SECRET = 'Fz-SECRET-canary-7c1d';
 const ACCESS_TOKEN = 'AT-CANARY-91b2e0';
 const REFRESH_TOKEN = 'RT-CANARY-55aa01';
@@ -284,7 +286,7 @@ describe('token endpoint answers over a real loopback server, fuzzed', () => {
           info = await strategy.generate();
         } catch (error) {
           expectTypedSafeError(error, [SECRET, BASIC, ...tokensIn(a.body.toString('utf8'))]);
-          if (a.mode === 'hang' || (a.mode === 'huge' && a.status !== 204 && a.status !== 304))
+          if (a.mode === 'hang' || (a.mode === 'huge' && !BODILESS_STATUSES.has(a.status)))
             expect(error).toBeInstanceOf(TokenRequestError);
           return;
         }
