@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { normalizeScopes } from './strategies/oauth2/oauth2-cache-key.js';
 import { subjectDigest } from './strategies/oauth2/oauth2-token-exchange.js';
 import { InvalidTokenOptionsError } from './token.errors.js';
@@ -104,18 +105,52 @@ export function requestParametersOf(
 }
 
 /**
- * A readable, canonical label of the parameters: the same scopes in any order give the same label.
- * It names the variant in logs and stats and keys it in the cache; none of the values is a secret.
+ * The key of the variant these parameters make: an injective encoding of the parameters as the
+ * strategies read them (scopes split on spaces, without repeats, sorted; resources without repeats,
+ * sorted; the subject token's full SHA-256), as canonical JSON. Each field has its own place, so no
+ * separator inside a value can make two different requests share a key, and no value can pose as
+ * another field. Used only to look variants up; never shown, never parsed.
+ */
+export function variantKeyOf(parameters: TokenRequestParameters): string | undefined {
+  const scopes = normalizeScopes(parameters.scope);
+  const resources =
+    parameters.resource === undefined ? null : [...new Set([parameters.resource].flat())].sort();
+  const key = [
+    scopes.length > 0 ? scopes : null,
+    parameters.audience ?? null,
+    resources,
+    parameters.tenant ?? null,
+    parameters.subjectToken === undefined
+      ? null
+      : createHash('sha256').update(parameters.subjectToken).digest('base64url'),
+  ];
+  // No field set (an empty scope asks for nothing more than the provider's own): the provider itself.
+  return key.every((field) => field === null) ? undefined : JSON.stringify(key);
+}
+
+/**
+ * A value shown bare in a label: no space, comma, `=`, quote, parenthesis, backslash or control
+ * character, so the label reads back to one set of parameters. Anything else is shown as a JSON string.
+ */
+// eslint-disable-next-line no-control-regex
+const BARE = /^[^\s,=()"\\\u0000-\u001f\u007f-\u009f\u2028\u2029]+$/;
+const shown = (value: string): string => (BARE.test(value) ? value : JSON.stringify(value));
+
+/**
+ * A readable label of the parameters for logs, events and stats (`scope=Mail.Read User.Read,
+ * tenant=contoso`): made from the same fields as {@link variantKeyOf}, never parsed back, and
+ * unambiguous (a value holding a separator is quoted). The subject token shows as a short digest only.
  */
 export function describeRequestParameters(parameters: TokenRequestParameters): string {
   const parts: string[] = [];
   const scopes = normalizeScopes(parameters.scope);
-  if (scopes.length > 0) parts.push(`scope=${scopes.join(' ')}`);
-  if (parameters.audience !== undefined) parts.push(`audience=${parameters.audience}`);
+  if (scopes.length > 0) parts.push(`scope=${scopes.map(shown).join(' ')}`);
+  if (parameters.audience !== undefined)
+    parts.push(`audience=${[parameters.audience].flat().map(shown).join(' ')}`);
   if (parameters.resource !== undefined) {
-    parts.push(`resource=${[...new Set([parameters.resource].flat())].sort().join(' ')}`);
+    parts.push(`resource=${[...new Set([parameters.resource].flat())].sort().map(shown).join(' ')}`);
   }
-  if (parameters.tenant !== undefined) parts.push(`tenant=${parameters.tenant}`);
+  if (parameters.tenant !== undefined) parts.push(`tenant=${shown(parameters.tenant)}`);
   // A digest only: the subject token is a credential.
   if (parameters.subjectToken !== undefined) parts.push(`subject=${subjectDigest(parameters.subjectToken)}`);
   return parts.join(', ');

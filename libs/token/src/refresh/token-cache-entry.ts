@@ -49,7 +49,7 @@ export class TokenCacheEntry {
   lastRefreshAt: number | undefined = undefined;
   lastRefreshDurationMs: number | undefined = undefined;
 
-  /** Per-call variants (another scope, tenant…) by their label; created on first use. */
+  /** Per-call variants (another scope, tenant…) by the key of their parameters; created on first use. */
   variants: Map<string, TokenCacheEntry> | undefined = undefined;
   /** Failure, 401, queued-refresh and variant-overflow state; created on first use. */
   incidents: TokenCacheEntryIncidents | undefined = undefined;

@@ -7,6 +7,8 @@ import { refreshStateOf, type RefreshState } from './token-refresh.state.js';
  * @publicApi
  */
 export interface ProviderTokenStats {
+  /** The registered provider this entry belongs to (itself, or the provider of a per-call variant). */
+  provider: string;
   cached: boolean;
   /** Where the token stands: `fresh`, `should-refresh`, `must-refresh` or `cooling-down`. */
   state: RefreshState;
@@ -44,7 +46,11 @@ export interface TokenStats {
   failures: number;
   fallbacks: number;
   unauthorizedRetries: number;
-  /** By provider name; a per-call variant as `name (scope=…)`. */
+  /**
+   * By provider name; a per-call variant as `name (scope=…)` (its `provider` field names its
+   * provider: read that rather than the name). Should a registered name equal a variant's, the
+   * variant is listed as `name (scope=…) #2`: registered names are never overwritten.
+   */
   tokens: Record<string, ProviderTokenStats>;
 }
 
@@ -64,17 +70,31 @@ export function collectTokenStats(providers: Iterable<TokenCacheEntry>, now: num
     unauthorizedRetries: 0,
     tokens: {},
   };
+  const withVariants: TokenCacheEntry[] = [];
   for (const provider of providers) {
-    addEntry(stats, provider, now);
-    if (provider.variants !== undefined)
-      for (const variant of provider.variants.values()) addEntry(stats, variant, now);
+    addEntry(stats, provider.name, provider, provider, now);
+    if (provider.variants !== undefined) withVariants.push(provider);
+  }
+  // Variants after every registered name, so that an odd registered name always keeps its own row.
+  for (const provider of withVariants) {
+    for (const variant of provider.variants!.values()) {
+      let key = variant.name;
+      for (let n = 2; Object.hasOwn(stats.tokens, key); n++) key = `${variant.name} #${n}`;
+      addEntry(stats, key, provider, variant, now);
+    }
   }
   const calls = stats.hits + stats.misses;
   stats.hitRate = calls === 0 ? 0 : stats.hits / calls;
   return stats;
 }
 
-function addEntry(stats: TokenStats, entry: TokenCacheEntry, now: number): void {
+function addEntry(
+  stats: TokenStats,
+  key: string,
+  provider: TokenCacheEntry,
+  entry: TokenCacheEntry,
+  now: number,
+): void {
   const info = entry.info;
   if (info !== undefined) stats.totalCached++;
   stats.hits += entry.hits;
@@ -83,7 +103,23 @@ function addEntry(stats: TokenStats, entry: TokenCacheEntry, now: number): void 
   stats.failures += entry.failures;
   stats.fallbacks += entry.fallbacks;
   stats.unauthorizedRetries += entry.unauthorizedRetries;
-  stats.tokens[entry.name] = {
+  // Defined, not assigned: a provider registered as `__proto__` is a row like any other.
+  Object.defineProperty(stats.tokens, key, {
+    enumerable: true,
+    writable: true,
+    configurable: true,
+    value: tokenStatsOf(provider, entry, info, now),
+  });
+}
+
+function tokenStatsOf(
+  provider: TokenCacheEntry,
+  entry: TokenCacheEntry,
+  info: TokenCacheEntry['info'],
+  now: number,
+): ProviderTokenStats {
+  return {
+    provider: provider.name,
     cached: info !== undefined,
     state: refreshStateOf(entry, now),
     expiresIn: info === undefined ? null : info.expiresAt - now,

@@ -1,6 +1,6 @@
 import type { Logger } from '@nestjs/common';
 import { InvalidTokenOptionsError } from '../token.errors.js';
-import { describeRequestParameters } from '../token-request-parameters.js';
+import { describeRequestParameters, variantKeyOf } from '../token-request-parameters.js';
 import type { TokenRequestParameters } from '../token-strategy.interface.js';
 import { TokenCacheEntry } from './token-cache-entry.js';
 
@@ -25,14 +25,15 @@ export function variantOf(
   limits: VariantLimits,
 ): TokenCacheEntry {
   if (parameters === undefined) return base;
-  const label = describeRequestParameters(parameters);
-  if (label === '') return base;
+  // Keyed by the parameters themselves, never by their label: a label is for people to read.
+  const key = variantKeyOf(parameters);
+  if (key === undefined) return base;
   const variants = (base.variants ??= new Map());
-  const existing = variants.get(label);
+  const existing = variants.get(key);
   if (existing !== undefined) {
     // Map order is use order: the least recently used variant is the first key.
-    variants.delete(label);
-    variants.set(label, existing);
+    variants.delete(key);
+    variants.set(key, existing);
     return existing;
   }
   if (base.strategy.withParameters === undefined) {
@@ -44,8 +45,9 @@ export function variantOf(
   }
   if (variants.size >= limits.maxVariants) dropLeastRecentlyUsed(base, variants, limits);
   const strategy = base.strategy.withParameters(parameters);
+  const label = describeRequestParameters(parameters);
   const variant = new TokenCacheEntry(`${base.name} (${label})`, strategy, base.options, base.safetyMarginMs);
-  variants.set(label, variant);
+  variants.set(key, variant);
   return variant;
 }
 
@@ -54,7 +56,7 @@ function dropLeastRecentlyUsed(
   variants: Map<string, TokenCacheEntry>,
   limits: VariantLimits,
 ): void {
-  const [label, variant] = variants.entries().next().value!;
+  const [key, variant] = variants.entries().next().value!;
   if (variant.info !== undefined && !variant.info.isExpiredAt(limits.now) && !base.variantsOverflowed) {
     base.variantsOverflowed = true;
     limits.logger.warn(
@@ -63,5 +65,5 @@ function dropLeastRecentlyUsed(
     );
   }
   limits.evict(variant);
-  variants.delete(label);
+  variants.delete(key);
 }
