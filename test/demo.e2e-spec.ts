@@ -1,4 +1,5 @@
-import { describe, expect, it } from '@jest/globals';
+import { describe, expect, it, jest } from '@jest/globals';
+import { DemoLogger } from '../src/demo/demo-logger.js';
 import { runDemo } from '../src/demo/run-demo.js';
 
 // The demo is the product's first impression: it must show, in a real 20-second run on loopback,
@@ -6,7 +7,20 @@ import { runDemo } from '../src/demo/run-demo.js';
 describe('demo app', () => {
   it('shows background refreshes, a 401 recovered, an outage survived and recovery, and exits ok', async () => {
     const lines: string[] = [];
-    const summary = await runDemo({ print: (line) => lines.push(line), logger: false });
+    // The demo's own logger, as `npm run demo` has it: the library's warnings become lines of the story.
+    const logged: string[] = [];
+    for (const level of ['warn', 'error'] as const) {
+      const original = DemoLogger.prototype[level];
+      jest.spyOn(DemoLogger.prototype, level).mockImplementation(function (
+        this: DemoLogger,
+        message: unknown,
+      ) {
+        logged.push(String(message));
+        original.call(this, message);
+      });
+    }
+    const summary = await runDemo({ print: (line) => lines.push(line) });
+    jest.restoreAllMocks();
     const output = lines.join('\n');
 
     expect(summary.checks).toEqual({
@@ -48,5 +62,26 @@ describe('demo app', () => {
     expect(output).not.toContain('\x1b[');
     expect(output).not.toContain('demo-secret-key-change-me');
     expect(output).not.toContain('demo-client-secret');
+
+    // Each phase shows as it starts, and the quiet after the endpoint goes down is explained at once.
+    for (const phase of [
+      'steady traffic',
+      'kling API revoked a token',
+      'partner token endpoint DOWN',
+      'recovery',
+    ])
+      expect(lines.some((line) => line.includes('── ') && line.includes(phase))).toBe(true);
+    const down = lines.findIndex((line) => line.includes('token endpoint DOWN (503)'));
+    expect(lines[down + 1]).toMatch(
+      /partner +the cached token is valid \d+\.\d s more .* next refresh attempt is due in about \d+\.\d s/,
+    );
+    // Library lines whole, however long.
+    expect(logged.length).toBeGreaterThan(0);
+    for (const message of logged) expect(output).toContain(message);
+    // Figures that agree with the checks: the waits are the cold start's, none for a scheduled refresh.
+    expect(output).toMatch(/waited at start +later/);
+    expect(output).not.toMatch(/ waited \d+ · /);
+    expect(summary.coldStartWaits.partner).toBeGreaterThan(0);
+    expect(summary.stats.tokens.partner!.misses - summary.coldStartWaits.partner!).toBe(0);
   }, 60_000);
 });

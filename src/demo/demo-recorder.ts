@@ -49,6 +49,8 @@ export class DemoRecorder {
   readonly events: DemoEvent[] = [];
   private readonly startedAt = Date.now();
   private readonly lastRetries = new Map<string, number>();
+  /** Calls per provider that waited for a token in the cold start (its crowd shares one token). */
+  readonly coldStartWaits = new Map<string, number>();
   /** Told of every event as it is noted (the view). */
   listener: (event: DemoEvent) => void = () => {};
 
@@ -89,9 +91,7 @@ export class DemoRecorder {
     });
     tokens.events.on('refresh-failed', ({ provider, error, retryInMs }) => {
       providers[provider]?.failures.push(this.now());
-      const why = error.message
-        .replace(/^token provider "[^"]*": (could not get a token: )?/, '')
-        .slice(0, 60);
+      const why = error.message.replace(/^token provider "[^"]*": (could not get a token: )?/, '');
       this.note(
         provider,
         `refresh failed (${why}); cached token still served; retry in ${(retryInMs / 1000).toFixed(1)} s`,
@@ -135,9 +135,26 @@ export class DemoRecorder {
     }
   }
 
+  /** The cold start is over: what each provider's crowd waited is counted apart from later waits. */
+  coldStartEnded(): void {
+    const stats = this.tokens.getStats();
+    for (const name of Object.keys(this.timeline.providers))
+      this.coldStartWaits.set(name, stats.tokens[name]?.misses ?? 0);
+  }
+
   outageStarted(provider: string): void {
-    this.timeline.outage = { provider, startMs: this.now(), endMs: this.timeline.durationMs };
+    const atMs = this.now();
+    this.timeline.outage = { provider, startMs: atMs, endMs: this.timeline.durationMs };
     this.note(provider, 'token endpoint DOWN (503); the API behind it stays up');
+    // Nothing visible happens until the next refresh is due: say when that is, so the quiet is expected.
+    const token = this.timeline.providers[provider]?.tokens.at(-1);
+    if (token === undefined) return;
+    const seconds = (ms: number) => `${(Math.max(0, ms) / 1000).toFixed(1)} s`;
+    this.note(
+      provider,
+      `the cached token is valid ${seconds(token.expiresMs - atMs)} more and keeps serving callers; ` +
+        `the next refresh attempt is due in about ${seconds(token.windowStartMs - atMs)}`,
+    );
   }
 
   outageEnded(provider: string): void {

@@ -28,6 +28,13 @@ export class DemoView {
     if (this.output.kind === 'lines') this.output.print(formatEvent(event));
   }
 
+  /** A new phase of the script: a plain log gets a line for it and the status right after. */
+  phase(text: string): void {
+    if (this.output.kind !== 'lines') return;
+    this.output.print(`${stamp(this.recorder.now())} ── ${text}`);
+    this.lastStatusAtMs = -Infinity;
+  }
+
   tick(stats: TokenStats, phase: string): void {
     const atMs = this.recorder.now();
     if (this.output.kind === 'lines') {
@@ -64,10 +71,17 @@ export class DemoView {
     const state = p?.degraded ? `DEGRADED, serving cached token (${p.consecutiveFailures} failed)` : `ok`;
     return (
       `${name.padEnd(8)} token #${String(line.tokens.length).padEnd(2)} ${bar} ${(left / 1000).toFixed(1).padStart(4)} s left` +
-      ` · refreshes ${p?.refreshes ?? 0} · waited ${p?.misses ?? 0} · served ${served}` +
+      ` · refreshes ${p?.refreshes ?? 0} · ${waits(p?.misses ?? 0, this.recorder.coldStartWaits.get(name))} · served ${served}` +
       ` · failed ${failed} · 401 retried ${p?.unauthorizedRetries ?? 0} · ${state}`
     );
   }
+}
+
+/** Waits split as they happened: the cold start's crowd apart from any later wait (after a 401). */
+function waits(misses: number, coldStart: number | undefined): string {
+  return coldStart === undefined
+    ? `waiting ${misses} (cold start)`
+    : `waited ${coldStart} at start, ${misses - coldStart} later`;
 }
 
 function stamp(atMs: number): string {

@@ -33,6 +33,8 @@ export interface DemoSummary {
   callsServed: number;
   callsFailed: number;
   tokenRequestsRefused: number;
+  /** Calls per provider that waited for a token in the cold start; `misses` beyond it came later. */
+  coldStartWaits: Record<string, number>;
 }
 
 /**
@@ -80,8 +82,15 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
     const recorder = new DemoRecorder(tokens, margins, scenario.durationMs);
     const view = new DemoView(output, recorder, scenario.durationMs);
     recorder.listener = (event) => view.event(event);
-    logger.sink = (text) => recorder.note('log', text.slice(0, 110));
-    let phase = 'steady traffic, tokens refreshed in the background';
+    // Whole lines: the live view fits them to the terminal; a plain log keeps them as they are.
+    logger.sink = (text) => recorder.note('log', text);
+    let phase = '';
+    // Each phase shows as it starts: a line in a plain log, the header of the live view.
+    const enterPhase = (next: string) => {
+      phase = next;
+      view.phase(next);
+    };
+    enterPhase('steady traffic, tokens refreshed in the background');
     const draw = () => {
       recorder.sample();
       view.tick(tokens.getStats(), phase);
@@ -92,6 +101,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
     await Promise.all(
       Array.from({ length: scenario.coldCallers }, (_, i) => tokens.getToken(i % 2 ? 'kling' : 'partner')),
     );
+    recorder.coldStartEnded();
     const kling = app.get(KlingApiClient);
     const partnerClient = app.get(PartnerApiClient);
     const callers = [
@@ -113,19 +123,19 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
       setTimeout(() => {
         if (klingApi.revokeLatestToken())
           recorder.note('kling', 'the API revokes the token it last accepted');
-        phase = 'kling API revoked a token: 401, each request retried once with a new token';
+        enterPhase('kling API revoked a token: 401, each request retried once with a new token');
       }, scenario.klingRevokeAtMs - recorder.now()),
     );
     timers.push(
       setTimeout(() => {
         partner.setTokenEndpointDown(true);
         recorder.outageStarted('partner');
-        phase = 'partner token endpoint DOWN, callers served the cached token';
+        enterPhase('partner token endpoint DOWN, callers served the cached token');
         const endOutage = () => {
           if (recorder.timeline.outage?.endMs !== scenario.durationMs) return;
           partner.setTokenEndpointDown(false);
           recorder.outageEnded('partner');
-          phase = 'partner token endpoint back: recovery';
+          enterPhase('partner token endpoint back: recovery');
         };
         // Back up half the announced backoff after the second failed refresh, so the next retry
         // finds it up while the cached token is still valid; at the latest one lifetime on.
@@ -141,11 +151,11 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
     await sleep(Math.max(0, scenario.durationMs - recorder.now()));
     await Promise.all(callers.map((c) => c.stop()));
     for (const timer of timers) clearTimeout(timer);
-    phase = 'done';
+    enterPhase('done');
     draw();
 
     const stats = tokens.getStats();
-    const summary = summarize(recorder.timeline, stats, partner.stats.tokenRequestsRefused);
+    const summary = summarize(recorder, stats, partner.stats.tokenRequestsRefused);
     printSummary(output.kind === 'live' ? (line) => process.stdout.write(`${line}\n`) : print, summary);
     return summary;
   } finally {
@@ -156,7 +166,8 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
 }
 
 /** The demo's checks: what it set out to show, read from the recording and `getStats()`. */
-function summarize(timeline: DemoTimeline, stats: TokenStats, tokenRequestsRefused: number): DemoSummary {
+function summarize(recorder: DemoRecorder, stats: TokenStats, tokenRequestsRefused: number): DemoSummary {
+  const timeline = recorder.timeline;
   const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
   const lines = Object.values(timeline.providers);
   const callsServed = sum(lines.map((line) => sum(line.servedPerSecond)));
@@ -183,6 +194,7 @@ function summarize(timeline: DemoTimeline, stats: TokenStats, tokenRequestsRefus
     callsServed,
     callsFailed,
     tokenRequestsRefused,
+    coldStartWaits: Object.fromEntries(recorder.coldStartWaits),
   };
 }
 
