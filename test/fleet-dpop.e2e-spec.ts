@@ -2,7 +2,7 @@
  * DPoP (RFC 9449) in fleet mode: replicas as Nest applications in this process sharing one Redis
  * store (a key prefix of their own), an oidc-provider issuer that binds tokens to the proof key
  * (nonces required), and a loopback API that verifies every proof against the token's thumbprint.
- * What the README says: replicas with the same configured key share one DPoP token and each one's
+ * What docs/protocols.md says: replicas with the same configured key share one DPoP token and each one's
  * proofs verify; replicas with generated keys, or a key rotated in, never get a token bound to
  * another key.
  */

@@ -4,6 +4,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, posix } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { packageReadme } from '../libs/token/scripts/package-readme.mjs';
 
 // The package as users get it: `npm pack` with no build beforehand, what the tarball holds, types
 // that need no optional peer, and peer ranges whose lowest and highest majors are the tested ones.
@@ -69,6 +70,15 @@ describe('the packed package', () => {
       '@nestjs/common',
     ])
       expect(readme).toContain(part);
+  });
+
+  it("ships the repository's README, its relative links made absolute (prepack writes it)", () => {
+    expect(readFileSync(files.get('README.md')!, 'utf8')).toBe(
+      packageReadme(
+        readFileSync(join(root, 'README.md'), 'utf8'),
+        (pkg['repository'] as { url: string }).url,
+      ),
+    );
   });
 
   it("ships the repository's LICENSE", () => {

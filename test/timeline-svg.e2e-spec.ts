@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { renderTimeline } from '../bench/timeline/timeline-svg.js';
 import type { DemoTimeline } from '../src/demo/demo-recorder.js';
 
-// The README's timeline is drawn from a recorded run, not by hand: each recorded fact must show.
+// The README's timeline (docs/demo-timeline.svg) is drawn from a recorded run, not by hand: each recorded fact must show.
 const token = (issuedMs: number, background: boolean) => ({
   issuedMs,
   expiresMs: issuedMs + 4_000,

@@ -74,7 +74,7 @@ export function textTable(rows: readonly ResultRow[]): string {
   ].join('\n');
 }
 
-/** The same table in GitHub markdown, for the README. */
+/** The same table in GitHub markdown, for `bench-results/*.md` (docs/benchmarks.md quotes its figures). */
 export function markdownTable(rows: readonly ResultRow[]): string {
   const escape = (text: string) => text.replace(/\|/g, '\\|');
   const header = `| ${COLUMNS.join(' | ')} |`;
