@@ -55,6 +55,10 @@ describe('requireBaseUrls', () => {
       TOKEN__PROVIDERS__KLING__SECRET_KEY: 'sk-require-base-urls',
     };
     expect(tokenConfigFromEnv(env)).toMatchObject({ requireBaseUrls: true });
+    // The other option of these start-up refusals maps to a boolean the same way.
+    expect(tokenConfigFromEnv({ TOKEN__PROVIDERS__IDP__DISCOVERY__ALLOW_LOCAL_ENDPOINTS: 'true' })).toEqual({
+      providers: { idp: { discovery: { allowLocalEndpoints: true } } },
+    });
     const error = await rejection(
       Test.createTestingModule({
         imports: [
