@@ -51,17 +51,6 @@ export function checkTokenOrigin(url: URL | undefined, options: Readonly<Provide
   return { allowed: true, origin };
 }
 
-/**
- * The origins {@link checkTokenOrigin} lets the token of a provider without `baseUrls` go to, in
- * words, next to the rule itself so that what the warning says and what is done cannot drift apart.
- */
-export function describeUnboundOrigins(options: Readonly<ProviderOptions>): string {
-  return options.allowInsecureHttp === true
-    ? 'any origin, https or plain http (allowInsecureHttp), that a request in its context names'
-    : 'any https origin, and any plain-http loopback origin (localhost, 127.0.0.0/8, ::1), that a ' +
-        'request in its context names';
-}
-
 /** `new URL(text)`, or `undefined` when it is not an absolute URL. */
 export function parseAbsoluteUrl(text: string): URL | undefined {
   try {

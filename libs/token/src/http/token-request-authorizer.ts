@@ -4,7 +4,8 @@ import type { TokenInfo } from '../token-info.js';
 import { TokenService } from '../token.service.js';
 import type { ProviderOptions } from '../config/provider-options.schema.js';
 import type { FetchDispatcher } from '../strategies/oauth2/oauth2-mtls.js';
-import { checkTokenOrigin, describeUnboundOrigins, type OriginVerdict } from './origin-policy.js';
+import { describeUnboundOrigins } from './origin-description.js';
+import { checkTokenOrigin, type OriginVerdict } from './origin-policy.js';
 import { dpopRequestSigner, senderConstraintOf, type DpopRequestSigner } from './sender-constraints.js';
 
 /** Distinct (provider, origin) warnings remembered; past this, warnings are no longer de-duplicated. */
