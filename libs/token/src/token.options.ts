@@ -50,6 +50,11 @@ export const tokenConfigSchema = z.strictObject({
   store: z.enum(['memory', 'redis']).optional(),
   /** Connection, encryption keys and lock timings for `store: 'redis'`; see `redisStoreOptionsSchema`. */
   redis: redisStoreOptionsSchema.optional(),
+  /**
+   * Every configured provider must have `baseUrls`: one without is a start-up error instead of a
+   * provider whose token the HTTP integration sends to any origin. Default false.
+   */
+  requireBaseUrls: z.boolean().optional(),
 });
 
 /** @publicApi */

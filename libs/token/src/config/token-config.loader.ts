@@ -3,6 +3,7 @@ import type { z } from 'zod';
 import { TOKEN_CONFIG_NAMESPACE } from '../token.constants.js';
 import { InvalidTokenOptionsError } from '../token.errors.js';
 import { tokenConfigSchema, type TokenModuleOptions } from '../token.options.js';
+import { checkRequiredBaseUrls } from './require-base-urls.check.js';
 import { hideSecretsFromInspection } from './secret-hiding.js';
 import { markValidated, parseOrThrow, refuseReservedKeys } from './validation.js';
 
@@ -24,6 +25,7 @@ export function resolveTokenConfig(options: TokenModuleOptions, config?: ConfigS
   if (typeof store === 'string') merged.store = store;
   else if (store !== undefined) delete merged.store; // an instance is not configuration
   const resolved = parseOrThrow(tokenConfigSchema, merged, 'token module options');
+  checkRequiredBaseUrls(resolved);
   // Validated once: the strategies and `register` take these as they are.
   for (const provider of Object.values(resolved.providers ?? {})) markValidated(provider);
   // Held by the module as a provider: inspecting it (or anything that reaches it) shows no secret.
@@ -104,6 +106,8 @@ const BOOLEAN_OPTIONS = new Set([
   'requiredAtStartup',
   'dpop',
   'boundTokens',
+  'allowLocalEndpoints',
+  'requireBaseUrls',
 ]);
 
 function convert(raw: string, key: string): unknown {

@@ -8,7 +8,10 @@ import type { CustomProviderConfig } from '../strategies/custom.options.js';
 import { JwtStrategy } from '../strategies/jwt.strategy.js';
 import { OAuth2Strategy } from '../strategies/oauth2/oauth2.strategy.js';
 import { importPrivateKey } from '../strategies/private-key.check.js';
-import type { AuthorizationServerMetadata } from '../strategies/oauth2/oauth2-discovery.js';
+import {
+  DiscoveredEndpointRefusedError,
+  type AuthorizationServerMetadata,
+} from '../strategies/oauth2/oauth2-discovery.js';
 import { unlistedGrantTypes } from '../strategies/oauth2/oauth2-grant-support.js';
 import { describeEndpoint } from '../strategies/oauth2/token-endpoint-url.js';
 import { InvalidTokenOptionsError } from '../token.errors.js';
@@ -57,7 +60,8 @@ export async function createStrategy(
 /**
  * Fetches an issuer's metadata once at start-up. An issuer that is down does not stop the
  * application (the strategy keeps retrying with backoff, and token requests fail naming the
- * issuer until it answers) unless the provider says `discovery.requiredAtStartup: true`.
+ * issuer until it answers) unless the provider says `discovery.requiredAtStartup: true`. Metadata
+ * naming an endpoint the library refuses to send credentials to always stops start-up.
  * A grant the issuer's `grant_types_supported` leaves out is a warning, not an error.
  */
 async function discoverAtStartUp(
@@ -72,9 +76,15 @@ async function discoverAtStartUp(
     warnOfUnlistedGrants(name, config, await discovery.metadata());
     return;
   }
-  if (config.discovery?.requiredAtStartup === true) {
+  // An endpoint refused for where it is will be refused on every retry: stop now, naming the field.
+  const refused = failure instanceof DiscoveredEndpointRefusedError;
+  if (refused || config.discovery?.requiredAtStartup === true) {
     strategy.discovery?.close();
-    throw new InvalidTokenOptionsError(`token provider "${name}": ${failure.message}`, name, 'issuer');
+    throw new InvalidTokenOptionsError(
+      `token provider "${name}": ${failure.message}`,
+      name,
+      refused ? failure.field : 'issuer',
+    );
   }
   new Logger('TokenModule').warn(`token provider "${name}": ${failure.message}; retrying in the background`);
 }

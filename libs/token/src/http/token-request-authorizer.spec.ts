@@ -102,9 +102,29 @@ describe('TokenRequestAuthorizer', () => {
     const { authorizer } = withProvider({});
     await authorizer.tokenFor('api', new URL('https://a.example/x'));
     expect(warnings()).toEqual([
-      'warn token provider "api" has no baseUrls: its token goes to any https origin a request in its ' +
-        'context names; set baseUrls to bind it to its API TokenHttp',
+      'warn token provider "api" has no baseUrls: its token goes to any https origin, and any plain-http ' +
+        'loopback origin (localhost, 127.0.0.0/8, ::1), that a request in its context names; set baseUrls ' +
+        'to bind it to its API (or requireBaseUrls: true to make this a start-up error) TokenHttp',
     ]);
+  });
+
+  // Issue 19 row 9: the warning said "any https origin" while plain-http origins got the token too.
+  it('row 9: without baseUrls and with allowInsecureHttp, the warning names the plain-http origins that get the token', async () => {
+    const { authorizer } = withProvider({ allowInsecureHttp: true });
+    // What the warning must describe: a plain-http origin off loopback gets the token.
+    await expect(authorizer.tokenFor('api', new URL('http://api.example/x'))).resolves.toMatchObject({
+      token: 'access-7f3a9',
+    });
+    const [warning] = warnings();
+    expect(warning).toContain('its token goes to any origin, https or plain http (allowInsecureHttp)');
+    expect(warning).not.toContain('any https origin');
+  });
+
+  it('without baseUrls, the loopback plain-http origins the warning names get the token, others do not', async () => {
+    const { authorizer } = withProvider({});
+    await expect(authorizer.tokenFor('api', new URL('http://127.0.0.1:8080/x'))).resolves.toBeDefined();
+    await expect(authorizer.tokenFor('api', new URL('http://api.example/x'))).resolves.toBeUndefined();
+    expect(warnings()[0]).toContain('any plain-http loopback origin');
   });
 
   it('past 1 000 remembered warnings, warns every time rather than remember more', async () => {

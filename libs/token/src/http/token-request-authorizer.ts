@@ -4,6 +4,7 @@ import type { TokenInfo } from '../token-info.js';
 import { TokenService } from '../token.service.js';
 import type { ProviderOptions } from '../config/provider-options.schema.js';
 import type { FetchDispatcher } from '../strategies/oauth2/oauth2-mtls.js';
+import { describeUnboundOrigins } from './origin-description.js';
 import { checkTokenOrigin, type OriginVerdict } from './origin-policy.js';
 import { dpopRequestSigner, senderConstraintOf, type DpopRequestSigner } from './sender-constraints.js';
 
@@ -35,7 +36,7 @@ export class TokenRequestAuthorizer {
     withoutCertificate?: string,
   ): Promise<TokenInfo | undefined> {
     const options = this.tokenService.getProviderOptions(provider);
-    if (options.baseUrls === undefined || options.baseUrls.length === 0) this.warnUnbound(provider);
+    if (options.baseUrls === undefined || options.baseUrls.length === 0) this.warnUnbound(provider, options);
     if (!this.allows(provider, options, url, '')) return undefined;
     // A certificate-bound token without the certificate is refused by the API, and each 401 would
     // then cost a token request: refuse before getting or sending one.
@@ -92,14 +93,14 @@ export class TokenRequestAuthorizer {
     return this.tokenService.renewAfterUnauthorized(provider, rejectedToken);
   }
 
-  /** A provider with no `baseUrls` sends its token to any https origin it is asked for: said once. */
-  private warnUnbound(provider: string): void {
+  /** A provider with no `baseUrls` sends its token to any origin the origin rules let through: said once. */
+  private warnUnbound(provider: string, options: Readonly<ProviderOptions>): void {
     const key = `${provider}\u0000*`;
     if (this.warned.has(key) || this.warned.size >= MAX_REMEMBERED_WARNINGS) return;
     this.warned.add(key);
     this.logger.warn(
-      `token provider "${provider}" has no baseUrls: its token goes to any https origin a request ` +
-        'in its context names; set baseUrls to bind it to its API',
+      `token provider "${provider}" has no baseUrls: its token goes to ${describeUnboundOrigins(options)}; ` +
+        'set baseUrls to bind it to its API (or requireBaseUrls: true to make this a start-up error)',
     );
   }
 

@@ -4,6 +4,7 @@ import { InvalidTokenOptionsError, TokenRequestError } from '../../token.errors.
 import type { OAuth2ClientAuthMethod } from './oauth2-client-auth.js';
 import { isJsonMediaType } from './token-endpoint-response.js';
 import { describeEndpoint, tokenUrlProblem } from './token-endpoint-url.js';
+import { discoveredEndpointProblem } from './discovered-endpoint.js';
 
 /**
  * `discovery` options of an `oauth2` provider configured with `issuer`.
@@ -20,6 +21,11 @@ export const oauth2DiscoverySchema = z
     maxRetryDelayMs: z.number().int().positive().optional(),
     /** Per fetch. Default 10 000. */
     timeoutMs: z.number().int().positive().optional(),
+    /**
+     * Accept a token endpoint (or mTLS alias) the metadata puts on a link-local address, or on a
+     * loopback address when the issuer is not loopback. Default false: such metadata is refused.
+     */
+    allowLocalEndpoints: z.boolean().optional(),
   })
   .strict();
 
@@ -40,6 +46,20 @@ export interface AuthorizationServerMetadata {
   readonly grant_types_supported?: readonly string[];
 }
 
+/**
+ * Metadata refused because of where an endpoint it names is: retrying cannot help, so start-up
+ * stops (naming the provider and `field`) instead of retrying in the background.
+ */
+export class DiscoveredEndpointRefusedError extends TokenRequestError {
+  constructor(
+    message: string,
+    /** `token_endpoint` or `mtls_endpoint_aliases.token_endpoint`. */
+    readonly field: string,
+  ) {
+    super(message);
+  }
+}
+
 const MAX_METADATA_BYTES = 256 * 1024;
 const FIRST_RETRY_DELAY_MS = 1_000;
 
@@ -48,7 +68,8 @@ const FIRST_RETRY_DELAY_MS = 1_000;
  * (`<issuer>/.well-known/openid-configuration`) first, then RFC 8414's
  * (`<origin>/.well-known/oauth-authorization-server<path>`). The document's `issuer` must be
  * identical to the configured one (RFC 8414 §3.3), its endpoints must pass the same https rule as a
- * `tokenUrl`. Concurrent callers share one fetch; after a failure, the next attempt waits (1 s,
+ * `tokenUrl` and the rules of `discovered-endpoint.ts` (no link-local address; no loopback one from
+ * an issuer off loopback; https where the client certificate goes). Concurrent callers share one fetch; after a failure, the next attempt waits (1 s,
  * doubling, up to `maxRetryDelayMs`) and callers in between get the last error at once.
  */
 export class OAuth2Discovery {
@@ -56,6 +77,7 @@ export class OAuth2Discovery {
   readonly #options: OAuth2DiscoveryOptions;
   readonly #allowInsecureHttp: boolean;
   readonly #clock: Clock;
+  readonly #withCertificate: boolean;
   #metadata?: { value: AuthorizationServerMetadata; fetchedAt: number };
   #inFlight?: Promise<AuthorizationServerMetadata>;
   #failure?: { error: TokenRequestError; retryAt: number; delay: number };
@@ -66,11 +88,14 @@ export class OAuth2Discovery {
     options: OAuth2DiscoveryOptions = {},
     allowInsecureHttp = false,
     clock: Clock = systemClock,
+    /** The provider has `mtls`: its token requests go to the mTLS alias (or the token endpoint) over TLS. */
+    withCertificate = false,
   ) {
     this.#issuer = issuer;
     this.#options = options;
     this.#allowInsecureHttp = allowInsecureHttp;
     this.#clock = clock;
+    this.#withCertificate = withCertificate;
   }
 
   /** The cached metadata, fetched when missing or older than the TTL. */
@@ -206,6 +231,22 @@ export class OAuth2Discovery {
     if (aliases?.token_endpoint !== undefined) {
       const aliasProblem = endpointProblem(aliases.token_endpoint);
       if (aliasProblem) this.#fail(`the metadata "mtls_endpoint_aliases.token_endpoint" ${aliasProblem}`);
+    }
+    // Checked here, when the document is accepted: no credentialed request has gone anywhere yet.
+    const rules = { issuer: this.#issuer, allowLocalEndpoints: this.#options.allowLocalEndpoints === true };
+    const endpoints: Array<[string, string]> = [['token_endpoint', body.token_endpoint as string]];
+    if (typeof aliases?.token_endpoint === 'string')
+      endpoints.push(['mtls_endpoint_aliases.token_endpoint', aliases.token_endpoint]);
+    // RFC 8705 §5: with a certificate, requests go to the alias when there is one.
+    const certificateField = this.#withCertificate ? endpoints.at(-1)![0] : undefined;
+    for (const [field, endpoint] of endpoints) {
+      const problem = discoveredEndpointProblem(endpoint, rules, field === certificateField);
+      if (problem) {
+        throw new DiscoveredEndpointRefusedError(
+          this.#error(`the metadata "${field}" ${problem}`).message,
+          field,
+        );
+      }
     }
     const list = (value: unknown) =>
       Array.isArray(value) && value.every((v) => typeof v === 'string') ? (value as string[]) : undefined;

@@ -43,7 +43,8 @@ export const oauth2ProviderSchema = providerOptionsSchema
   .extend({
     type: z.literal('oauth2'),
     /**
-     * The token endpoint. `https`, unless loopback or `allowInsecureHttp: true`. May hold a
+     * The token endpoint. `https`, unless loopback or `allowInsecureHttp: true` (always `https` with
+     * `mtls`). May hold a
      * `{tenant}` placeholder, filled from `tenant` or per call (`getToken(name, { tenant })`).
      */
     tokenUrl: z.url({ error: 'must be an absolute URL' }).optional(),
@@ -131,6 +132,14 @@ export const oauth2ProviderSchema = providerOptionsSchema
       const url = value[field];
       const problem = url === undefined ? undefined : tokenUrlProblem(url, value.allowInsecureHttp);
       if (problem) ctx.addIssue({ code: 'custom', path: [field], message: problem });
+    }
+    // Requests with a client certificate go over `node:https`: plain http could only fail at each call.
+    if (value.mtls !== undefined && value.tokenUrl !== undefined && !/^https:/i.test(value.tokenUrl)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['tokenUrl'],
+        message: 'must use https with "mtls": the client certificate is presented over TLS',
+      });
     }
     if (value.discovery !== undefined && value.issuer === undefined) {
       ctx.addIssue({ code: 'custom', path: ['discovery'], message: 'needs "issuer"' });

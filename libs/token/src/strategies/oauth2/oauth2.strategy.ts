@@ -104,7 +104,13 @@ export class OAuth2Strategy implements TokenStrategy {
     if (parsed.issuer !== undefined) {
       this.#discovery =
         context.discovery ??
-        new OAuth2Discovery(parsed.issuer, parsed.discovery, parsed.allowInsecureHttp, clock);
+        new OAuth2Discovery(
+          parsed.issuer,
+          parsed.discovery,
+          parsed.allowInsecureHttp,
+          clock,
+          parsed.mtls !== undefined,
+        );
     }
     const authenticator = new OAuth2ClientAuthenticator(parsed, endpoint, clock);
     this.#endpoint = new OAuth2Endpoint(parsed, this.#tokenUrl, authenticator, this.#discovery, clock);
