@@ -1,5 +1,5 @@
 /**
- * Redaction by construction, as a property: for random secrets, each of 31 reversible encodings (and
+ * Redaction by construction, as a property: for random secrets, each of 32 reversible encodings (and
  * chains of two of them, and the secret's first half), echoed by a real loopback token endpoint in
  * every place a server can put text, no 8 characters in a row of the secret or of its encoded form
  * appear in any output: message, stack, `cause` chain, `JSON.stringify`, `util.inspect`, log lines,
