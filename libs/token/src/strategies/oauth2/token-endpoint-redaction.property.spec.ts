@@ -19,6 +19,7 @@ import { TokenAcquisitionError, TokenEndpointError } from '../../token.errors.js
 import { TokenService } from '../../token.service.js';
 import { OAuth2Strategy } from './oauth2.strategy.js';
 import { createRedactor, errorCodeOf, sanitizeServerText } from './token-endpoint-redaction.js';
+import { parseTokenEndpointResponse } from './token-endpoint-response.js';
 
 const FIXED_SEED = 19_001;
 const RANDOM_SEED = Number(process.env.REDACTION_SEED ?? Math.floor(Math.random() * 2 ** 31));
@@ -290,6 +291,41 @@ describe('token endpoint text reaches no output but what may be shown (property)
       );
     },
     300_000,
+  );
+});
+
+describe('the same property straight through the parser, 2,000 answers a seed', () => {
+  it.each(SEEDS)(
+    'seed %d',
+    (seed) => {
+      fc.assert(
+        fc.property(secretArb, chainArb, fc.constantFrom(...PLACES), (secret, chain, place) => {
+          const encoded = chain.encode(secret);
+          const contentType =
+            place.name === 'the content-type header' ? `${place.contentType}${encoded}` : place.contentType;
+          let failure: unknown;
+          try {
+            parseTokenEndpointResponse(
+              { status: place.status, contentType, body: place.body(encoded), retryAfter: '1' },
+              { receivedAt: 0, defaultExpiresInSeconds: 60, redact: createRedactor([secret]) },
+            );
+          } catch (error) {
+            failure = error;
+          }
+          if (!(failure instanceof Error)) throw new Error(`no error for ${place.name}`);
+          const outputs = [
+            failure.message,
+            failure.stack ?? '',
+            JSON.stringify(failure),
+            inspect(failure, { depth: Infinity, showHidden: true }),
+          ];
+          const leak = leakedWindow(outputs, [secret, encoded]);
+          if (leak) throw new Error(`${chain.name} in ${place.name}: ${leak}`);
+        }),
+        { seed, numRuns: 2000 },
+      );
+    },
+    120_000,
   );
 });
 

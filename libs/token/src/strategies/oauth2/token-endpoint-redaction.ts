@@ -200,14 +200,16 @@ export function sanitizeServerText(text: string, redact: Redactor, maxChars = MA
   let length = 0;
   let cut = false;
   for (const [raw] of clean.matchAll(/\S+/gu)) {
-    const token = raw.normalize('NFKC');
-    if (length + token.length + 1 > maxChars) {
+    // A run longer than the room left is never shown: not normalised, not judged, not cut.
+    const huge = raw.length > maxChars;
+    const token = huge ? raw : raw.normalize('NFKC');
+    const { kind, short } = huge ? { kind: 'other' as const, short: false } : kindOf(token);
+    tokens.push({ text: token, kind, short, shown: kind !== 'other' });
+    // The first run that does not fit is kept (never shown) only to judge its neighbour.
+    if ((length += token.length + 1) > maxChars) {
       cut = true;
       break;
     }
-    const { kind, short } = kindOf(token);
-    tokens.push({ text: token, kind, short, shown: kind !== 'other' });
-    length += token.length + 1;
   }
   // Numbers next to numbers, and three short pieces in a row, spell bytes or letters one by one.
   for (let i = 0; i < tokens.length; i++) {
@@ -217,6 +219,7 @@ export function sanitizeServerText(text: string, redact: Redactor, maxChars = MA
       tokens[i].shown = tokens[i - 1].shown = tokens[i - 2].shown = false;
     }
   }
+  if (cut) tokens.pop();
   // A sent secret's characters, 8 in a row, even across words (a secret may hold spaces).
   hideOverlaps(tokens, redact);
   const shown = render(tokens) + (cut ? ' …' : '');
