@@ -3,7 +3,8 @@
  * chains of two of them, and the secret's first half), echoed by a real loopback token endpoint in
  * every place a server can put text, no 8 characters in a row of the secret or of its encoded form
  * appear in any output: message, stack, `cause` chain, `JSON.stringify`, `util.inspect`, log lines,
- * events. Runs with a fixed seed and a random one (printed; replay with REDACTION_SEED=<seed>).
+ * events. Runs with a fixed seed and a random one; each seed is in its test's name (and in
+ * fast-check's failure report), and REDACTION_SEED=<seed> replays it.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
@@ -24,6 +25,7 @@ import { parseTokenEndpointResponse } from './token-endpoint-response.js';
 const FIXED_SEED = 19_001;
 const RANDOM_SEED = Number(process.env.REDACTION_SEED ?? Math.floor(Math.random() * 2 ** 31));
 const SEEDS = [FIXED_SEED, RANDOM_SEED];
+// Also in the captured output (TEST_LOGS=1 prints it).
 console.warn(`redaction property seeds: fixed ${FIXED_SEED}, random ${RANDOM_SEED} (REDACTION_SEED=…)`);
 
 const WINDOW = 8;
