@@ -59,7 +59,11 @@ export class TokenAcquisitionError extends TokenError {
 }
 
 /**
- * The token endpoint answered with an error (RFC 6749 §5.2) or a non-2xx status.
+ * The token endpoint answered with an error (RFC 6749 §5.2) or a non-2xx status. Only what the
+ * library could vet is kept: the `error` code when it reads as one (`invalid_client`), the
+ * description with every run that could carry key material replaced, and the body's kind and size,
+ * never its text. Without an `error` code the message names the endpoint (no query) and the body:
+ * `token endpoint https://as.example.com/oauth/token returned 500 (HTML, 2.1 kB)`.
  *
  * @publicApi
  */
@@ -70,13 +74,17 @@ export class TokenEndpointError extends TokenError {
     readonly status: number,
     readonly error: string | undefined,
     readonly errorDescription: string | undefined,
-    /** The start of the response body, capped, for non-JSON error pages. */
+    /** What the body was, its kind and size (`HTML, 2.1 kB`, `no body`); never its text. */
     readonly body?: string,
+    /** The endpoint's origin and path, without query or fragment. */
+    readonly endpoint?: string,
   ) {
     super(
-      `token endpoint returned ${status}` +
-        (error ? ` ${error}` : '') +
-        (errorDescription ? `: ${errorDescription}` : ''),
+      error
+        ? `token endpoint returned ${status} ${error}` + (errorDescription ? `: ${errorDescription}` : '')
+        : `token endpoint${endpoint ? ` ${endpoint}` : ''} returned ${status}` +
+            (body ? ` (${body})` : '') +
+            (errorDescription ? `: ${errorDescription}` : ''),
     );
   }
 }
@@ -204,7 +212,8 @@ export class TokenEndpointRetryLaterError extends TokenEndpointError {
     errorDescription: string | undefined,
     body: string | undefined,
     readonly retryAfterMs: number,
+    endpoint?: string,
   ) {
-    super(status, error, errorDescription, body);
+    super(status, error, errorDescription, body, endpoint);
   }
 }

@@ -8,6 +8,7 @@ import type { MtlsClient } from './oauth2-mtls.js';
 import { createRedactor } from './token-endpoint-redaction.js';
 import { postTokenRequest } from './token-endpoint-request.js';
 import { parseTokenEndpointResponse } from './token-endpoint-response.js';
+import { describeEndpoint } from './token-endpoint-url.js';
 
 /** Everything one token request needs besides its grant parameters. */
 export interface OAuth2TokenRequestPlan {
@@ -59,5 +60,6 @@ export async function requestOAuth2Token(
     defaultExpiresInSeconds: plan.defaultExpiresInSeconds,
     redact,
     allowedTokenTypes: dpop ? [...(plan.allowedTokenTypes ?? []), 'DPoP'] : plan.allowedTokenTypes,
+    endpoint: describeEndpoint(url),
   });
 }

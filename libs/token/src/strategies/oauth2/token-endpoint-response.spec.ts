@@ -120,10 +120,26 @@ describe('parseTokenEndpointResponse: each odd answer gives the right typed erro
       TokenEndpointError,
       /returned 401 invalid_client/,
     ],
-    ['500 HTML page', 500, '<html>oops</html>', 'text/html', TokenEndpointError, /returned 500$/],
+    // Issue 18 row 6: no `error` code → the body's kind and size (was /returned 500$/).
+    [
+      '500 HTML page',
+      500,
+      '<html>oops</html>',
+      'text/html',
+      TokenEndpointError,
+      /returned 500 \(HTML, 17 B\)$/,
+    ],
     ['503 empty body', 503, '', '', TokenEndpointError, /returned 503/],
     ['429 non-object JSON', 429, '[1,2]', JSON_CT, TokenEndpointError, /returned 429/],
-    ['400 error that is not a string', 400, { error: 42 }, JSON_CT, TokenEndpointError, /returned 400$/],
+    // Issue 18 row 6: no usable `error` code → the body's kind and size (was /returned 400$/).
+    [
+      '400 error that is not a string',
+      400,
+      { error: 42 },
+      JSON_CT,
+      TokenEndpointError,
+      /returned 400 \(JSON, 12 B\)$/,
+    ],
     [
       '200 with an error field',
       200,
@@ -261,7 +277,9 @@ describe('parseTokenEndpointResponse: each odd answer gives the right typed erro
     expect((thrown as Error).message).toMatch(message);
   });
 
-  it('carries the §5.2 fields and a capped body snippet', () => {
+  // Issue 19 item 1: the body's text is kept nowhere, its kind and size instead (the test asserted
+  // a snippet holding the body's text: `toContain('error_uri')`).
+  it('carries the §5.2 fields and the body as its kind and size', () => {
     const error = catchError(() =>
       parse(400, { error: 'invalid_grant', error_description: 'expired', error_uri: 'https://x' }),
     );
@@ -271,9 +289,9 @@ describe('parseTokenEndpointResponse: each odd answer gives the right typed erro
       errorDescription: 'expired',
       code: 'TOKEN_ENDPOINT_ERROR',
     });
-    expect((error as TokenEndpointError).body).toContain('error_uri');
+    expect((error as TokenEndpointError).body).toBe('JSON, 79 B');
     const long = catchError(() => parse(500, 'x'.repeat(10_000), 'text/plain')) as TokenEndpointError;
-    expect(long.body!.length).toBeLessThanOrEqual(513);
+    expect(long.body).toBe('text, 10.0 kB');
   });
 });
 

@@ -7,7 +7,9 @@ import {
 } from '../../token.errors.js';
 import { TokenInfo } from '../../token-info.js';
 import {
-  MAX_SNIPPET_CHARS,
+  describeBody,
+  describeContentType,
+  errorCodeOf,
   sanitizeServerText,
   withMoreSecrets,
   type Redactor,
@@ -24,6 +26,8 @@ export interface TokenResponseParseOptions {
   redact: Redactor;
   /** `token_type` values accepted besides `Bearer`; anything else is a `TokenResponseError`. */
   allowedTokenTypes?: readonly string[];
+  /** The endpoint's origin and path (no query), named in errors that carry no `error` code. */
+  endpoint?: string;
 }
 
 /** §5.1 fields taken out of the body; everything else goes to `TokenInfo.extra`. */
@@ -37,8 +41,9 @@ const NUMERIC = /^\s*\d+(?:\.\d+)?\s*$/;
 /**
  * Interprets a token endpoint's answer (RFC 6749 §5.1 success, §5.2 error) as a {@link TokenInfo}
  * or a typed error:
- * - a non-2xx status, or a 2xx whose body has an `error` field → `TokenEndpointError` with `error`,
- *   `error_description` and a redacted, capped body snippet; a 3xx → `TokenRequestError`
+ * - a non-2xx status, or a 2xx whose body has an `error` field → `TokenEndpointError` with the
+ *   `error` code and `error_description` as far as they may be shown, and the body's kind and size;
+ *   a 3xx → `TokenRequestError`
  *   (redirects are not followed);
  * - a 2xx that is not a JSON object with a usable `access_token`, `token_type` and `expires_in`
  *   → `TokenResponseError`.
@@ -58,7 +63,7 @@ export function parseTokenEndpointResponse(
     );
   }
   if (status < 200 || status >= 300) {
-    const error = endpointError(response, options.redact, parseObject(response.body));
+    const error = endpointError(response, options, parseObject(response.body));
     // 429 and 503 may say when to come back (RFC 9110 §10.2.3); the refresh engine waits at least that.
     const retryAfterMs =
       status === 429 || status === 503 ? retryAfterMsOf(response.retryAfter, options.receivedAt) : undefined;
@@ -69,11 +74,12 @@ export function parseTokenEndpointResponse(
       error.errorDescription,
       error.body,
       retryAfterMs,
+      error.endpoint,
     );
   }
 
   if (!isJsonMediaType(response.contentType)) {
-    const shown = sanitizeServerText(response.contentType || 'none', options.redact, 80);
+    const shown = describeContentType(response.contentType, options.redact);
     throw new TokenResponseError(
       `token endpoint answered ${status} with content-type "${shown}", expected application/json`,
     );
@@ -83,8 +89,7 @@ export function parseTokenEndpointResponse(
     throw new TokenResponseError(`token endpoint answered ${status} with a body that is not a JSON object`);
   }
   if (body.error !== undefined && body.error !== null) {
-    if (typeof body.error === 'string' && body.error.length > 0)
-      throw endpointError(response, options.redact, body);
+    if (typeof body.error === 'string' && body.error.length > 0) throw endpointError(response, options, body);
     throw new TokenResponseError(`token endpoint answered ${status} with a malformed "error" field`);
   }
 
@@ -187,26 +192,33 @@ function parseObject(text: string): Record<string, unknown> | undefined {
   }
 }
 
+/**
+ * The error for a §5.2 answer or a non-2xx status, made of what may be shown (see
+ * token-endpoint-redaction.ts): the vetted `error` code, the description word by word, and the
+ * body's kind and size. The body's text is kept nowhere.
+ */
 function endpointError(
   response: TokenEndpointRawResponse,
-  requestRedact: Redactor,
+  options: TokenResponseParseOptions,
   body: Record<string, unknown> | undefined,
 ): TokenEndpointError {
   // An error answer that carries tokens anyway must not have them quoted back, anywhere in it.
-  const redact = withMoreSecrets(requestRedact, [body?.access_token, body?.refresh_token, body?.id_token]);
-  const text = (value: unknown, max: number) =>
-    typeof value === 'string' && value.length > 0 ? sanitizeServerText(value, redact, max) : undefined;
-  const snippet =
-    response.body.length > 0 ? sanitizeServerText(response.body, redact, MAX_SNIPPET_CHARS) : undefined;
+  const redact = withMoreSecrets(options.redact, [body?.access_token, body?.refresh_token, body?.id_token]);
+  const description =
+    typeof body?.error_description === 'string' && body.error_description.length > 0
+      ? sanitizeServerText(body.error_description, redact, 256)
+      : undefined;
+  const summary = describeBody(response.body, response.contentType);
   const error = new TokenEndpointError(
     response.status,
-    text(body?.error, 64),
-    text(body?.error_description, 256),
-    snippet,
+    errorCodeOf(body?.error, redact),
+    description,
+    summary,
+    options.endpoint,
   );
   // Each piece is clean; make sure joining them into the message did not spell a secret either.
-  if (!redact.reveals(error.message)) return error;
-  return new TokenEndpointError(response.status, undefined, undefined, snippet);
+  if (!redact.reveals(error.message) && !redact.overlaps(error.message)) return error;
+  return new TokenEndpointError(response.status, undefined, undefined, summary, options.endpoint);
 }
 
 /**
