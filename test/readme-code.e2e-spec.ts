@@ -6,7 +6,7 @@ import ts from 'typescript';
 
 // Every ```ts block of the user-facing docs compiles under `strict` against the library's public
 // API, as a user would paste it: each block is its own module, importing from 'nest-token-manager'
-// (and its /redis, /health, /metrics subpaths), with nothing declared for it.
+// (and its /redis, /health, /metrics, /testing subpaths), with nothing declared for it.
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const docs = [
   'README.md',
@@ -78,6 +78,7 @@ function compileBlocks(): Map<string, string[]> {
       'nest-token-manager/redis': [join(lib, 'redis.ts')],
       'nest-token-manager/health': [join(lib, 'health/index.ts')],
       'nest-token-manager/metrics': [join(lib, 'metrics/index.ts')],
+      'nest-token-manager/testing': [join(lib, 'testing/index.ts')],
     },
   };
   const program = ts.createProgram([...fileOf.keys()], options);
