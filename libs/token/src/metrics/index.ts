@@ -14,10 +14,10 @@ export {
   type PrometheusTokenMetrics,
   type PrometheusTokenMetricsOptions,
 } from './token-metrics.prometheus.js';
-export {
-  tokenMetricsSnapshot,
-  type ProviderMetricsSnapshot,
-  type TokenMetricsSnapshot,
-  type TokenMetricsSource,
-} from './token-metrics.snapshot.js';
+export { tokenMetricsSnapshot } from './token-metrics.snapshot.js';
+export type {
+  ProviderMetricsSnapshot,
+  TokenMetricsSnapshot,
+  TokenMetricsSource,
+} from './token-metrics.types.js';
 export { DEFAULT_MAX_PROVIDER_LABELS, OVERFLOW_PROVIDER_LABEL } from './token-metrics.providers.js';

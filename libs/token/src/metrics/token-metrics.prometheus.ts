@@ -5,7 +5,7 @@ import {
   type ProviderMetricsSnapshot,
   type TokenMetricsSnapshot,
   type TokenMetricsSource,
-} from './token-metrics.snapshot.js';
+} from './token-metrics.types.js';
 
 /**
  * Refresh latency buckets in seconds: a local JWT signs in well under 10 ms, an OAuth2 endpoint
