@@ -51,7 +51,8 @@ const blocks = docs.flatMap((file) => extractTsBlocks(file, readFileSync(join(ro
 /** Compiles every block in one program; diagnostics by block name. */
 function compileBlocks(): Map<string, string[]> {
   // Inside node_modules so that the blocks resolve @nestjs/*, rxjs… as the repo's own code does.
-  const dir = join(root, 'node_modules', '.cache', 'readme-blocks');
+  // One folder per process: node_modules may be shared by several checkouts running this test at once.
+  const dir = join(root, 'node_modules', '.cache', `readme-blocks-${process.pid}`);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   const fileOf = new Map<string, Block>();
