@@ -28,7 +28,7 @@ export default {
     'libs/token/src/**/*.ts',
     '!libs/token/src/**/*.spec.ts',
     '!libs/token/src/testing/**',
-    '!libs/token/src/spec-support/**',
+    '!libs/token/src/testing-support/**',
     '!libs/token/src/index.ts',
   ],
   coverageDirectory: 'coverage',

@@ -6,7 +6,8 @@ import { ConfigModule, registerAs } from '@nestjs/config';
 import { Test } from '@nestjs/testing';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ManualClock, TokenModule, TokenService, tokenConfigFromEnv } from '../libs/token/src/index.js';
+import { TokenModule, TokenService, tokenConfigFromEnv } from '../libs/token/src/index.js';
+import { ManualClock } from '../libs/token/src/testing/index.js';
 import { OAuth2Strategy } from '../libs/token/src/strategies/oauth2/oauth2.strategy.js';
 import {
   InvalidTokenOptionsError,

@@ -48,14 +48,16 @@ describe('the packed package', () => {
     'dist/redis.js',
     'dist/health/index.js',
     'dist/metrics/index.js',
+    'dist/testing/index.js',
+    'dist/testing/index.d.ts',
   ])('holds %s', (path) => expect(files.has(path)).toBe(true));
 
-  it('holds no source maps, sources, tests or test helpers', () => {
+  it("holds no source maps, sources, tests or the library's own spec helpers", () => {
     const unwanted = [...files.keys()].filter(
       (path) =>
         path.endsWith('.map') ||
         (path.endsWith('.ts') && !path.endsWith('.d.ts')) ||
-        /\.spec\.|\/testing\//.test(path),
+        /\.spec\.|\/testing-support\//.test(path),
     );
     expect(unwanted).toEqual([]);
   });

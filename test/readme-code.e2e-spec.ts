@@ -6,7 +6,7 @@ import ts from 'typescript';
 
 // Every ```ts block of the user-facing docs compiles under `strict` against the library's public
 // API, as a user would paste it: each block is its own module, importing from 'nest-token-manager'
-// (and its /redis, /health, /metrics subpaths), with nothing declared for it.
+// (and its /redis, /health, /metrics, /testing subpaths), with nothing declared for it.
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const docs = [
   'README.md',
@@ -51,7 +51,8 @@ const blocks = docs.flatMap((file) => extractTsBlocks(file, readFileSync(join(ro
 /** Compiles every block in one program; diagnostics by block name. */
 function compileBlocks(): Map<string, string[]> {
   // Inside node_modules so that the blocks resolve @nestjs/*, rxjs… as the repo's own code does.
-  const dir = join(root, 'node_modules', '.cache', 'readme-blocks');
+  // One folder per process: node_modules may be shared by several checkouts running this test at once.
+  const dir = join(root, 'node_modules', '.cache', `readme-blocks-${process.pid}`);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   const fileOf = new Map<string, Block>();
@@ -78,6 +79,7 @@ function compileBlocks(): Map<string, string[]> {
       'nest-token-manager/redis': [join(lib, 'redis.ts')],
       'nest-token-manager/health': [join(lib, 'health/index.ts')],
       'nest-token-manager/metrics': [join(lib, 'metrics/index.ts')],
+      'nest-token-manager/testing': [join(lib, 'testing/index.ts')],
     },
   };
   const program = ts.createProgram([...fileOf.keys()], options);

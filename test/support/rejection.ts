@@ -1,9 +1,2 @@
-/** The error a promise rejects with; fails the test when it resolves instead. */
-export async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected a rejection');
-}
+// Moved beside the library's unit specs (which import nothing from test/); kept here for the e2e suites.
+export * from '../../libs/token/src/testing-support/rejection.js';

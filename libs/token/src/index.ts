@@ -1,59 +1,75 @@
-export * from './clock.js';
-export * from './http/axios-augmentation.js';
-export * from './http/origin-policy.js';
-export { currentTokenProvider, runWithTokenProvider } from './http/token-context.js';
-export * from './http/token-fetch.js';
-export * from './http/token-http.interceptor.js';
-export { requestUrlOf } from './http/axios-request-url.js';
-export * from './http/token-metadata.accessor.js';
-export * from './http/token-request-authorizer.js';
-export * from './http/use-token.decorator.js';
-export * from './config/provider-options.schema.js';
-export * from './stores/memory-token.store.js';
-export {
-  REDIS_STORE_DEFAULTS,
-  redisStoreOptionsSchema,
-  type RedisStoreOptions,
-  type TokenEncryptionKey,
-} from './stores/redis-store.options.js';
-export * from './stores/token-store.interface.js';
-export * from './strategies/custom.options.js';
-export * from './strategies/jwt.options.js';
-export * from './strategies/jwt.strategy.js';
-export * from './strategies/oauth2/oauth2.options.js';
-export * from './strategies/oauth2/oauth2.strategy.js';
-export * from './strategies/oauth2/oauth2-cache-key.js';
-export type { OAuth2ClientAuthMethod } from './strategies/oauth2/oauth2-client-auth.js';
-export type { ClientAssertionAlgorithm } from './strategies/oauth2/oauth2-client-assertion.js';
-export type { DpopOptions, DpopAlgorithm } from './dpop/dpop.options.js';
-export type { MtlsOptions } from './strategies/oauth2/oauth2-mtls.js';
-export type {
-  AuthorizationServerMetadata,
-  OAuth2DiscoveryOptions,
-} from './strategies/oauth2/oauth2-discovery.js';
-export {
-  ACCESS_TOKEN_TYPE,
-  JWT_BEARER_GRANT_TYPE,
-  TOKEN_EXCHANGE_GRANT_TYPE,
-  type JwtBearerOptions,
-  type TokenExchangeOptions,
-} from './strategies/oauth2/oauth2-grants.options.js';
-export * from './token.constants.js';
-export * from './token.errors.js';
-export * from './token.events.js';
-export { TOKEN_MODULE_OPTIONS } from './token.module-definition.js';
-export type { TokenModuleAsyncOptions } from './token.module.js';
-export * from './token.module.js';
-export * from './token.options.js';
-export * from './token.service.js';
-export * from './token.service-settings.js';
+/*
+ * `nest-token-manager`: the curated public API. Every name here is one a user needs; internals stay
+ * reachable only by deep import inside the repository. `test/package-exports.e2e-spec.ts` pins the
+ * list (and that each name is documented at its declaration), so an addition is a deliberate change.
+ * Schemas are not exported: they would tie the public API to zod's major.
+ */
+
+// Adds the per-request `token` option to axios' request config (a type-only augmentation).
+export {} from './http/axios-augmentation.js';
+
+// The module and its options.
+export { TokenModule, type TokenModuleAsyncOptions } from './token.module.js';
+export type { TokenConfig, TokenModuleOptions, TokenProviderConfig } from './token.options.js';
+export type { CustomProviderConfig } from './strategies/custom.options.js';
+export type { ProviderOptions } from './config/provider-options.schema.js';
+export type { RedisStoreOptions } from './stores/redis-store.options.js';
 export { tokenConfigFromEnv } from './config/token-config.loader.js';
-export * from './token-event-emitter.bridge.js';
-export * from './token-info.js';
-export * from './refresh/token-refresh.policy.js';
+export { TOKEN_DEFAULTS } from './token.constants.js';
+export type { Clock } from './clock.js';
+
+// The service and its per-call options.
+export { TokenService } from './token.service.js';
+export type { GetTokenOptions, InvalidateOptions } from './token.service-settings.js';
+export { TokenInfo } from './token-info.js';
+export type { ProviderTokenStats, TokenStats } from './refresh/token-stats.js';
 export type { RefreshState } from './refresh/token-refresh.state.js';
-export * from './refresh/token-refresh.scheduler.js';
-export * from './refresh/token-stats.js';
-export * from './token-strategy.interface.js';
-export * from './metrics/token-metrics.opentelemetry.js';
-export * from './metrics/token-metrics.snapshot.js';
+
+// Outgoing HTTP: @UseToken, the request context, the axios interceptor and the fetch wrapper.
+export { UseToken } from './http/use-token.decorator.js';
+export { currentTokenProvider, runWithTokenProvider } from './http/token-context.js';
+export { TokenHttpInterceptor } from './http/token-http.interceptor.js';
+export {
+  createTokenFetch,
+  TokenFetch,
+  type TokenFetchFunction,
+  type TokenFetchInit,
+  type TokenFetchOptions,
+} from './http/token-fetch.js';
+
+// Strategies: the interface and the built-in ones with their option types.
+export type {
+  TokenGenerateContext,
+  TokenRequestParameters,
+  TokenStrategy,
+} from './token-strategy.interface.js';
+export { JwtStrategy } from './strategies/jwt.strategy.js';
+export type { JwtProviderConfig } from './strategies/jwt.options.js';
+export { OAuth2Strategy } from './strategies/oauth2/oauth2.strategy.js';
+export type { OAuth2ProviderConfig } from './strategies/oauth2/oauth2.options.js';
+export type { OAuth2DiscoveryOptions } from './strategies/oauth2/oauth2-discovery.js';
+export type { JwtBearerOptions, TokenExchangeOptions } from './strategies/oauth2/oauth2-grants.options.js';
+export type { DpopOptions } from './dpop/dpop.options.js';
+export type { MtlsOptions } from './strategies/oauth2/oauth2-mtls.js';
+
+// The store interface (fleet mode: `nest-token-manager/redis`).
+export type { TokenStore } from './stores/token-store.interface.js';
+
+// Errors and their codes.
+export {
+  InvalidTokenOptionsError,
+  TokenAcquisitionError,
+  TokenEndpointError,
+  TokenEndpointRetryLaterError,
+  TokenError,
+  type TokenErrorCode,
+  TokenInsufficientScopeError,
+  TokenOriginError,
+  TokenProviderNotFoundError,
+  TokenRequestError,
+  TokenResponseError,
+  TokenSenderConstraintError,
+} from './token.errors.js';
+
+// Events.
+export { TokenEvents, type TokenEventMap, type TokenEventName } from './token.events.js';

@@ -7,7 +7,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/glob
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import fc from 'fast-check';
-import { propertySeeds } from './spec-support/property-seeds.js';
+import { propertySeeds } from './testing-support/property-seeds.js';
 import { OAuth2Strategy } from './strategies/oauth2/oauth2.strategy.js';
 import { subjectDigest } from './strategies/oauth2/oauth2-token-exchange.js';
 import { TokenInfo } from './token-info.js';

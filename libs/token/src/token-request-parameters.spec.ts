@@ -3,7 +3,7 @@ import {
   sendJson,
   startLoopbackServer,
   type LoopbackServer,
-} from '../../../test/support/oauth2-loopback-server.js';
+} from './testing-support/oauth2-loopback-server.js';
 import { OAuth2Strategy } from './strategies/oauth2/oauth2.strategy.js';
 import { InvalidTokenOptionsError } from './token.errors.js';
 import { TokenService } from './token.service.js';

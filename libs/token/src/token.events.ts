@@ -17,7 +17,7 @@ export interface TokenEventMap {
   expired: [{ provider: string; error: Error }];
 }
 
-/** @publicApi */
+/** The name of a {@link TokenEventMap} event. @publicApi */
 export type TokenEventName = keyof TokenEventMap;
 
 /**

@@ -12,8 +12,8 @@ import {
   sendJson,
   startLoopbackServer,
   type LoopbackServer,
-} from '../../../test/support/oauth2-loopback-server.js';
-import { TEST_SECRETS } from '../../../test/support/test-secrets.js';
+} from './testing-support/oauth2-loopback-server.js';
+import { TEST_SECRETS } from './testing-support/test-secrets.js';
 import { JwtStrategy } from './strategies/jwt.strategy.js';
 import { OAuth2Strategy } from './strategies/oauth2/oauth2.strategy.js';
 import { TOKEN_MODULE_OPTIONS } from './token.module-definition.js';

@@ -17,7 +17,7 @@ export const providerConfigSchema = z.discriminatedUnion('type', [
   customProviderSchema,
 ]);
 
-/** @publicApi */
+/** One provider's configuration: a `jwt`, `oauth2` or `custom` provider, picked by `type`. @publicApi */
 export type TokenProviderConfig = z.input<typeof providerConfigSchema>;
 
 /**
@@ -57,7 +57,7 @@ export const tokenConfigSchema = z.strictObject({
   requireBaseUrls: z.boolean().optional(),
 });
 
-/** @publicApi */
+/** What the `token` namespace of `ConfigService` may hold: the module options but class references and instances. @publicApi */
 export type TokenConfig = z.input<typeof tokenConfigSchema>;
 
 /**

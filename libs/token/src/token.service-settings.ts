@@ -38,7 +38,7 @@ export interface GetTokenOptions extends TokenRequestParameters {
   forceRefresh?: boolean;
 }
 
-/** @publicApi */
+/** Options of `TokenService.invalidate`. @publicApi */
 export interface InvalidateOptions {
   /** Evict only if the cache still holds this token, e.g. the one an API just rejected with 401. */
   onlyIfToken?: string;

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, jest } from '@jest/globals';
 import { SchedulerRegistry } from '@nestjs/schedule';
-import { LogCapture } from '../../../test/support/log-capture.js';
-import { deferred, flushPromises, StubStrategy } from '../../../test/support/stub-strategy.js';
+import { LogCapture } from './testing-support/log-capture.js';
+import { deferred, flushPromises, StubStrategy } from './testing-support/stub-strategy.js';
 import { ManualClock, systemClock } from './clock.js';
 import { TokenRefreshScheduler } from './refresh/token-refresh.scheduler.js';
 import { TokenAcquisitionError, TokenEndpointRetryLaterError } from './token.errors.js';

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
-import { flushPromises, StubStrategy } from '../../../test/support/stub-strategy.js';
+import { flushPromises, StubStrategy } from './testing-support/stub-strategy.js';
 import { systemClock } from './clock.js';
 import { TokenService } from './token.service.js';
 

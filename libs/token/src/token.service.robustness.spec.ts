@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { SchedulerRegistry } from '@nestjs/schedule';
-import { deferred, flushPromises } from '../../../test/support/stub-strategy.js';
+import { deferred, flushPromises } from './testing-support/stub-strategy.js';
 import { ManualClock } from './clock.js';
 import { TokenAcquisitionError } from './token.errors.js';
 import { TokenInfo } from './token-info.js';

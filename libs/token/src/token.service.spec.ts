@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { flushPromises, StubStrategy } from '../../../test/support/stub-strategy.js';
+import { flushPromises, StubStrategy } from './testing-support/stub-strategy.js';
 import { ManualClock } from './clock.js';
 import {
   InvalidTokenOptionsError,

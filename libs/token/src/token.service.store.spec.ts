@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { StubStrategy } from '../../../test/support/stub-strategy.js';
+import { StubStrategy } from './testing-support/stub-strategy.js';
 import { ManualClock } from './clock.js';
 import type { TokenStore } from './stores/token-store.interface.js';
 import type { TokenInfo } from './token-info.js';

@@ -21,7 +21,7 @@ export const providerOptionsSchema = z.object({
   allowInsecureHttp: z.boolean().optional(),
 });
 
-/** @publicApi */
+/** Options every provider accepts (margin, allowed origins); the third argument of `TokenService.register`. @publicApi */
 export type ProviderOptions = z.infer<typeof providerOptionsSchema>;
 
 /** `options` parsed for `TokenService.register`, or an error naming the provider and the field. */

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from '@jest/globals';
 import { inspect } from 'node:util';
-import { TEST_SECRETS } from '../../../../test/support/test-secrets.js';
+import { TEST_SECRETS } from '../testing-support/test-secrets.js';
 import { HIDDEN, hideSecretsFromInspection } from './secret-hiding.js';
 
 const SENTINEL_PASSWORD = 'Hd-SENTINEL-password-canary-7e3b';

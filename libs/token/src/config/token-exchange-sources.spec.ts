@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { Test } from '@nestjs/testing';
 import { TokenModule } from '../token.module.js';
 import { InvalidTokenOptionsError } from '../token.errors.js';
-import { rejection } from '../../../../test/support/rejection.js';
+import { rejection } from '../testing-support/rejection.js';
 
 const exchanging = (sources: { subjectToken?: unknown; actorToken?: unknown }) => ({
   type: 'oauth2' as const,

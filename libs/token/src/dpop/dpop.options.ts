@@ -29,5 +29,5 @@ export const dpopSchema = z.union([
     .strict(),
 ]);
 
-/** @publicApi */
+/** The `dpop` option of an `oauth2` provider: sender-constrained tokens with DPoP proofs (RFC 9449). @publicApi */
 export type DpopOptions = z.input<typeof dpopSchema>;

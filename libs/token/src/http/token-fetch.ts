@@ -17,7 +17,7 @@ export type TokenFetchInit = RequestInit & { token?: string | false };
  */
 export type TokenFetchFunction = (input: string | URL | Request, init?: TokenFetchInit) => Promise<Response>;
 
-/** @publicApi */
+/** Options of {@link createTokenFetch}. @publicApi */
 export interface TokenFetchOptions {
   /**
    * The `fetch` to call. Default: the global `fetch`, looked up on every call. For a provider with

@@ -7,7 +7,7 @@ import axios, {
   type AxiosInstance,
   type InternalAxiosRequestConfig,
 } from 'axios';
-import { LogCapture } from '../../../../test/support/log-capture.js';
+import { LogCapture } from '../testing-support/log-capture.js';
 import { ManualClock } from '../clock.js';
 import type { ProviderOptions } from '../config/provider-options.schema.js';
 import { TokenInsufficientScopeError, TokenOriginError } from '../token.errors.js';

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { Agent } from 'node:https';
-import { LogCapture } from '../../../../test/support/log-capture.js';
+import { LogCapture } from '../testing-support/log-capture.js';
 import { ManualClock } from '../clock.js';
 import type { ProviderOptions } from '../config/provider-options.schema.js';
 import { DpopProofSigner } from '../dpop/dpop-proof.js';

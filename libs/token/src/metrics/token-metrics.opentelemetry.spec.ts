@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { StubStrategy } from '../../../../test/support/stub-strategy.js';
+import { StubStrategy } from '../testing-support/stub-strategy.js';
 import { ManualClock } from '../clock.js';
 import { TokenService } from '../token.service.js';
 import { observeTokenMetrics, PROVIDER_ATTRIBUTE, type MeterLike } from './token-metrics.opentelemetry.js';

@@ -1,6 +1,6 @@
 import type { TokenEventMap } from '../token.events.js';
 import { monotonicSnapshotReader } from './token-metrics.providers.js';
-import { type ProviderMetricsSnapshot, type TokenMetricsSource } from './token-metrics.snapshot.js';
+import { type ProviderMetricsSnapshot, type TokenMetricsSource } from './token-metrics.types.js';
 
 /*
  * The slice of `@opentelemetry/api`'s `Meter` this module uses, written out so the library needs no

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { Registry } from 'prom-client';
-import { flushPromises, StubStrategy } from '../../../../test/support/stub-strategy.js';
+import { flushPromises, StubStrategy } from '../testing-support/stub-strategy.js';
 import { ManualClock } from '../clock.js';
 import { TokenService } from '../token.service.js';
 import { registerTokenMetrics } from './token-metrics.prometheus.js';

@@ -5,7 +5,7 @@ import {
   type ProviderMetricsSnapshot,
   type TokenMetricsSnapshot,
   type TokenMetricsSource,
-} from './token-metrics.snapshot.js';
+} from './token-metrics.types.js';
 
 /**
  * Refresh latency buckets in seconds: a local JWT signs in well under 10 ms, an OAuth2 endpoint
@@ -15,7 +15,7 @@ export const REFRESH_DURATION_BUCKETS_SECONDS = [
   0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
 ] as const;
 
-/** @publicApi */
+/** Options of {@link registerTokenMetrics}. @publicApi */
 export interface PrometheusTokenMetricsOptions {
   /** Prepended to every metric name. Default `token_manager_`. */
   prefix?: string;
@@ -34,7 +34,7 @@ export interface PrometheusTokenMetricsOptions {
   refreshDurationBuckets?: readonly number[];
 }
 
-/** @publicApi */
+/** What {@link registerTokenMetrics} returns: the registered metrics and a way to remove them. @publicApi */
 export interface PrometheusTokenMetrics {
   /** Stops listening to the service and removes the metrics from the registry. */
   unregister(): void;

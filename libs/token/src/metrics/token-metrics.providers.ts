@@ -3,7 +3,7 @@ import type {
   ProviderMetricsSnapshot,
   TokenMetricsSnapshot,
   TokenMetricsSource,
-} from './token-metrics.snapshot.js';
+} from './token-metrics.types.js';
 
 /**
  * Metrics are labelled by provider name only. `getStats()` lists each per-call variant (another

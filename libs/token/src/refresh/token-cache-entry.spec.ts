@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { Logger } from '@nestjs/common';
-import { StubStrategy } from '../../../../test/support/stub-strategy.js';
+import { StubStrategy } from '../testing-support/stub-strategy.js';
 import { ManualClock } from '../clock.js';
 import { MemoryTokenStore } from '../stores/memory-token.store.js';
 import { TokenEvents } from '../token.events.js';

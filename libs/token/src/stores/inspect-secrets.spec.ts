@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from '@jest/globals';
 import { Test } from '@nestjs/testing';
 import { ModulesContainer } from '@nestjs/core';
 import { inspect } from 'node:util';
-import { TEST_SECRETS } from '../../../../test/support/test-secrets.js';
+import { TEST_SECRETS } from '../testing-support/test-secrets.js';
 import { TokenModule } from '../token.module.js';
 import { TokenService } from '../token.service.js';
 import { RedisTokenStore } from './redis-token.store.js';

@@ -160,7 +160,7 @@ export const redisStoreOptionsSchema = z
     });
   });
 
-/** @publicApi */
+/** Connection, encryption keys and lock timings of `store: 'redis'` (fleet mode). @publicApi */
 export type RedisStoreOptions = z.input<typeof redisStoreOptionsSchema>;
 
 /** One encryption key: its id and its 32 bytes, base64 or base64url. */

@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, afterEach, describe, expect, it } from '@jest/globals';
 import { Redis } from 'ioredis';
-import { deferred } from '../../../../test/support/stub-strategy.js';
+import { deferred } from '../testing-support/stub-strategy.js';
 import { tokenConfigFromEnv } from '../config/token-config.loader.js';
 import { TokenInfo } from '../token-info.js';
 import { TokenService } from '../token.service.js';

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { inspect } from 'node:util';
 import { afterAll, describe, expect, it } from '@jest/globals';
-import { freePort } from '../../../../test/support/fleet-redis-server.js';
+import { freePort } from '../testing-support/free-port.js';
 import type { RedisStoreOptions } from './redis-store.options.js';
 import { RedisTokenStore } from './redis-token.store.js';
 

@@ -37,5 +37,5 @@ export const customProviderSchema = providerOptionsSchema
     }
   });
 
-/** @publicApi */
+/** A `custom` provider: a strategy of the application's own, resolved through Nest DI. @publicApi */
 export type CustomProviderConfig = z.input<typeof customProviderSchema>;

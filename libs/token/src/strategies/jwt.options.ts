@@ -60,5 +60,5 @@ export const jwtProviderSchema = providerOptionsSchema
     }
   });
 
-/** @publicApi */
+/** A `jwt` provider: a self-signed JWT (KlingAI style: `iss` = access key), HMAC or private key. @publicApi */
 export type JwtProviderConfig = z.input<typeof jwtProviderSchema>;

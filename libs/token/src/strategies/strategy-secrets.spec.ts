@@ -5,8 +5,8 @@ import {
   sendJson,
   startLoopbackServer,
   type LoopbackServer,
-} from '../../../../test/support/oauth2-loopback-server.js';
-import { TEST_SECRETS } from '../../../../test/support/test-secrets.js';
+} from '../testing-support/oauth2-loopback-server.js';
+import { TEST_SECRETS } from '../testing-support/test-secrets.js';
 import { TokenService } from '../token.service.js';
 import { JwtStrategy } from './jwt.strategy.js';
 import { OAuth2Strategy } from './oauth2/oauth2.strategy.js';

@@ -5,8 +5,8 @@ import {
   startLoopbackServer,
   type LoopbackServer,
   type RecordedRequest,
-} from '../../../../../test/support/oauth2-loopback-server.js';
-import { rejection } from '../../../../../test/support/rejection.js';
+} from '../../testing-support/oauth2-loopback-server.js';
+import { rejection } from '../../testing-support/rejection.js';
 import { ManualClock } from '../../clock.js';
 import { InvalidTokenOptionsError, TokenRequestError } from '../../token.errors.js';
 import { OAuth2Discovery, selectClientAuth, type AuthorizationServerMetadata } from './oauth2-discovery.js';

@@ -29,7 +29,7 @@ export const oauth2DiscoverySchema = z
   })
   .strict();
 
-/** @publicApi */
+/** How an `oauth2` provider with an `issuer` reads the server's metadata (RFC 8414). @publicApi */
 export type OAuth2DiscoveryOptions = z.input<typeof oauth2DiscoverySchema>;
 
 /**

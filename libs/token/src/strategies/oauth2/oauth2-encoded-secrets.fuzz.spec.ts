@@ -9,12 +9,9 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import type { ServerResponse } from 'node:http';
 import { inspect } from 'node:util';
-import { LogCapture } from '../../../../../test/support/log-capture.js';
-import {
-  startLoopbackServer,
-  type LoopbackServer,
-} from '../../../../../test/support/oauth2-loopback-server.js';
-import { TEST_SECRETS } from '../../../../../test/support/test-secrets.js';
+import { LogCapture } from '../../testing-support/log-capture.js';
+import { startLoopbackServer, type LoopbackServer } from '../../testing-support/oauth2-loopback-server.js';
+import { TEST_SECRETS } from '../../testing-support/test-secrets.js';
 import {
   TokenAcquisitionError,
   TokenEndpointError,

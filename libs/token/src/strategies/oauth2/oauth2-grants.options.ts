@@ -73,9 +73,9 @@ export const tokenExchangeSchema = z
   })
   .strict();
 
-/** @publicApi */
+/** The `jwtBearer` option of an `oauth2` provider: the JWT-bearer grant (RFC 7523) instead of client credentials. @publicApi */
 export type JwtBearerOptions = z.input<typeof jwtBearerSchema>;
-/** @publicApi */
+/** The `tokenExchange` option of an `oauth2` provider: the token-exchange grant (RFC 8693) instead of client credentials. @publicApi */
 export type TokenExchangeOptions = z.input<typeof tokenExchangeSchema>;
 
 /** The grant options, spread into the `oauth2` provider schema. */

@@ -4,7 +4,7 @@ import {
   sendJson,
   startLoopbackServer,
   type LoopbackServer,
-} from '../../../../../test/support/oauth2-loopback-server.js';
+} from '../../testing-support/oauth2-loopback-server.js';
 import { OAuth2Strategy } from './oauth2.strategy.js';
 
 let server: LoopbackServer;

@@ -3,10 +3,7 @@ import { once } from 'node:events';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import {
-  makeTestCertificates,
-  type TestCertificates,
-} from '../../../../../test/support/test-certificates.js';
+import { makeTestCertificates, type TestCertificates } from '../../testing-support/test-certificates.js';
 import { InvalidTokenOptionsError } from '../../token.errors.js';
 import { MtlsClient, mtlsSchema } from './oauth2-mtls.js';
 

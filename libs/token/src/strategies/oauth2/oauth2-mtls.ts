@@ -43,7 +43,7 @@ export interface FetchDispatcher {
   destroy(): Promise<void>;
 }
 
-/** @publicApi */
+/** The `mtls` option of an `oauth2` provider: client certificate authentication and certificate-bound tokens (RFC 8705). @publicApi */
 export type MtlsOptions = z.input<typeof mtlsSchema>;
 type MtlsConfig = z.output<typeof mtlsSchema>;
 

@@ -12,7 +12,7 @@ import {
   errorRenderings,
   startLoopbackServer,
   type LoopbackServer,
-} from '../../../../../test/support/oauth2-loopback-server.js';
+} from '../../testing-support/oauth2-loopback-server.js';
 import { createRedactor, sanitizeServerText } from './token-endpoint-redaction.js';
 import { parseTokenEndpointResponse } from './token-endpoint-response.js';
 import { TokenEndpointError, TokenRequestError, TokenResponseError } from '../../token.errors.js';

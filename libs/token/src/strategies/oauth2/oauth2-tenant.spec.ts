@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { InvalidTokenOptionsError } from '../../token.errors.js';
 import { TokenService } from '../../token.service.js';
 import { OAuth2Strategy } from './oauth2.strategy.js';
-import { rejection } from '../../../../../test/support/rejection.js';
+import { rejection } from '../../testing-support/rejection.js';
 
 const withIssuer = () =>
   new OAuth2Strategy({

@@ -3,7 +3,7 @@ import { InvalidTokenOptionsError, TokenResponseError } from '../../token.errors
 import { TokenInfo } from '../../token-info.js';
 import { ACCESS_TOKEN_TYPE, TOKEN_EXCHANGE_GRANT_TYPE } from './oauth2-grants.options.js';
 import { checkIssuedTokenType, subjectDigest, TokenExchangeGrant } from './oauth2-token-exchange.js';
-import { rejection } from '../../../../../test/support/rejection.js';
+import { rejection } from '../../testing-support/rejection.js';
 
 const ID_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:id_token';
 const JWT_TYPE = 'urn:ietf:params:oauth:token-type:jwt';

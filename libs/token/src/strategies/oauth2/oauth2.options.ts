@@ -183,5 +183,5 @@ export const oauth2ProviderSchema = providerOptionsSchema
     }
   });
 
-/** @publicApi */
+/** An `oauth2` provider: a token endpoint (or an `issuer` to discover it), client credentials and the optional grants, DPoP and mTLS. @publicApi */
 export type OAuth2ProviderConfig = z.input<typeof oauth2ProviderSchema>;

@@ -7,7 +7,7 @@ import {
   startLoopbackServer,
   type LoopbackServer,
   type RecordedRequest,
-} from '../../../../../test/support/oauth2-loopback-server.js';
+} from '../../testing-support/oauth2-loopback-server.js';
 import { ManualClock } from '../../clock.js';
 import {
   InvalidTokenOptionsError,
@@ -18,7 +18,7 @@ import {
 } from '../../token.errors.js';
 import { oauth2CacheKey } from './oauth2-cache-key.js';
 import { OAuth2Strategy } from './oauth2.strategy.js';
-import { rejection } from '../../../../../test/support/rejection.js';
+import { rejection } from '../../testing-support/rejection.js';
 
 /** Distinctive, with characters that form encoding changes, so every encoding of it is exercised. */
 const SECRET = 'Sx~9f3:Q+z/SECRET%é leak-canary';

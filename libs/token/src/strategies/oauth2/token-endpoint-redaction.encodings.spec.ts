@@ -5,12 +5,9 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { inspect } from 'node:util';
-import { LogCapture } from '../../../../../test/support/log-capture.js';
-import {
-  startLoopbackServer,
-  type LoopbackServer,
-} from '../../../../../test/support/oauth2-loopback-server.js';
-import { TEST_SECRETS } from '../../../../../test/support/test-secrets.js';
+import { LogCapture } from '../../testing-support/log-capture.js';
+import { startLoopbackServer, type LoopbackServer } from '../../testing-support/oauth2-loopback-server.js';
+import { TEST_SECRETS } from '../../testing-support/test-secrets.js';
 import { TokenAcquisitionError, TokenEndpointError } from '../../token.errors.js';
 import { TokenService } from '../../token.service.js';
 import { OAuth2Strategy } from './oauth2.strategy.js';

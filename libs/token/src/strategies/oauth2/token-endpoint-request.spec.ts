@@ -4,10 +4,10 @@ import {
   sendJson,
   startLoopbackServer,
   type LoopbackServer,
-} from '../../../../../test/support/oauth2-loopback-server.js';
+} from '../../testing-support/oauth2-loopback-server.js';
 import { TokenRequestError } from '../../token.errors.js';
 import { postTokenRequest, type TokenEndpointRequest } from './token-endpoint-request.js';
-import { rejection } from '../../../../../test/support/rejection.js';
+import { rejection } from '../../testing-support/rejection.js';
 
 let server: LoopbackServer | undefined;
 afterEach(async () => {

@@ -3,7 +3,7 @@ import {
   sendJson,
   startLoopbackServer,
   type LoopbackServer,
-} from '../../../../../test/support/oauth2-loopback-server.js';
+} from '../../testing-support/oauth2-loopback-server.js';
 import { TokenResponseError } from '../../token.errors.js';
 import { OAuth2Strategy } from './oauth2.strategy.js';
 
