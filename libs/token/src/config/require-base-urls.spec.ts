@@ -2,7 +2,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { ConfigModule, registerAs } from '@nestjs/config';
 import { Test } from '@nestjs/testing';
-import { rejection } from '../../../../test/support/rejection.js';
+import { rejection } from '../testing-support/rejection.js';
 import { InvalidTokenOptionsError } from '../token.errors.js';
 import { TokenModule } from '../token.module.js';
 import { TokenService } from '../token.service.js';

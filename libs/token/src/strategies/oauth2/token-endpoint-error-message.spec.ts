@@ -4,11 +4,11 @@
  * and the body's kind and size, never its text.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { LogCapture } from '../../../../../test/support/log-capture.js';
+import { LogCapture } from '../../testing-support/log-capture.js';
 import {
   startLoopbackServer,
   type LoopbackServer,
-} from '../../../../../test/support/oauth2-loopback-server.js';
+} from '../../testing-support/oauth2-loopback-server.js';
 import { TokenAcquisitionError, TokenEndpointError } from '../../token.errors.js';
 import { TokenService } from '../../token.service.js';
 import { OAuth2Strategy } from './oauth2.strategy.js';
