@@ -54,6 +54,7 @@ class EntryState implements Counts {
   seenAt = 0;
 
   constructor(
+    readonly name: string,
     /** The provider name (or, from `getStats()`, the entry name) the series was chosen from. */
     readonly key: string,
     readonly series: LabelSeries,
@@ -76,6 +77,9 @@ export class ScrapeTotals {
   #scrape = 0;
   /** Entries seen in the current scrape. */
   #seen = 0;
+  /** The entries' states in the order of the last walk. */
+  readonly #slots: EntryState[] = [];
+  #position = 0;
   tokensCached = 0;
   hits = 0;
   misses = 0;
@@ -102,12 +106,14 @@ export class ScrapeTotals {
     }
     this.tokensCached = 0;
     this.#seen = 0;
+    this.#position = 0;
     const source = this.#source;
     if (source.forEachTokenEntry !== undefined) {
       source.forEachTokenEntry(this.#visit);
     } else {
       for (const [name, stats] of Object.entries(source.getStats().tokens)) this.#addStats(name, stats);
     }
+    this.#slots.length = this.#position;
     // Entries gone since the last scrape (dropped variants, removed providers): only when some are.
     if (this.#seen < this.#entries.size) {
       for (const [name, state] of this.#entries) {
@@ -159,7 +165,11 @@ export class ScrapeTotals {
     const failures = counts.failures;
     const fallbacks = counts.fallbacks;
     const unauthorizedRetries = counts.unauthorizedRetries;
-    let state = this.#entries.get(name);
+    // Entries come in the same order scrape after scrape: the state at the same position is this
+    // entry's unless entries came or went, and only then is it looked up by name.
+    const position = this.#position++;
+    let state: EntryState | undefined = this.#slots[position];
+    if (state === undefined || state.name !== name) state = this.#entries.get(name);
     if (
       state !== undefined &&
       (state.key !== key ||
@@ -177,9 +187,10 @@ export class ScrapeTotals {
       const label = registered ? this.#labels.labelOfProvider(key) : this.#labels.labelOf(key);
       let series = this.#series.get(label);
       if (series === undefined) this.#series.set(label, (series = new LabelSeries(label)));
-      state = new EntryState(key, series);
+      state = new EntryState(name, key, series);
       this.#entries.set(name, state);
     }
+    this.#slots[position] = state;
     const series = state.series;
     state.hits = hits;
     state.misses = misses;
