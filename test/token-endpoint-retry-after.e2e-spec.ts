@@ -52,7 +52,7 @@ describe('Retry-After holds for the token endpoint, whatever asks next', () => {
 
   const oauth2 = () =>
     new OAuth2Strategy(
-      { tokenUrl: server.tokenUrl, clientId: 'svc', clientSecret: CLIENT_SECRET, timeoutMs: 2_000 },
+      { tokenUrl: server.tokenUrl, clientId: 'svc', clientSecret: CLIENT_SECRET, timeoutMs: 10_000 },
       clock,
     );
   const grantsSince = (index: number) => server.requests.slice(index).map((r) => r.form.get('grant_type'));
