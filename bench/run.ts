@@ -29,6 +29,7 @@ const SCENARIOS = [
   'interceptor.bench.js',
   'memory.bench.js',
   'scale.bench.js',
+  'scrape.bench.js',
 ] as const;
 
 /** A scenario that runs longer than this is stopped and reported as failed (full run; quick gets less). */

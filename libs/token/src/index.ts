@@ -60,6 +60,7 @@ export {
   InvalidTokenOptionsError,
   TokenAcquisitionError,
   TokenEndpointError,
+  TokenEndpointHeldError,
   TokenEndpointRetryLaterError,
   TokenError,
   type TokenErrorCode,

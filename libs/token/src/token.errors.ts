@@ -217,3 +217,28 @@ export class TokenEndpointRetryLaterError extends TokenEndpointError {
     super(status, error, errorDescription, body, endpoint);
   }
 }
+
+/**
+ * No request was sent: the token endpoint (this URL) answered 429 or 503 with a `Retry-After` that
+ * has not passed yet. It holds for every grant, per-call variant and provider that posts to the same
+ * URL in the process, a forced refresh included, capped at the longest refresh backoff.
+ * `retryAt` (epoch ms) is when a request may go again; `retryAfterMs` is how long that is from now.
+ * Same `code` as any {@link TokenEndpointError}.
+ *
+ * @publicApi
+ */
+export class TokenEndpointHeldError extends TokenEndpointRetryLaterError {
+  constructor(
+    /** `https://host/path`, without query string. */
+    endpoint: string,
+    /** The status of the answer that asked to wait (429 or 503). */
+    status: number,
+    readonly retryAt: number,
+    now: number,
+  ) {
+    super(status, undefined, undefined, undefined, Math.max(0, retryAt - now), endpoint);
+    this.message =
+      `token endpoint ${endpoint} answered ${status} with Retry-After: no request to it before ` +
+      `${new Date(retryAt).toISOString()} (in ${Math.ceil(this.retryAfterMs / 1000)} s)`;
+  }
+}

@@ -4,7 +4,12 @@ import type { ProviderOptions } from './config/provider-options.schema.js';
 import { noteSenderConstraint } from './http/sender-constraints.js';
 import { TokenRefreshEngine } from './refresh/token-refresh.engine.js';
 import { decideUnauthorizedRenewal } from './refresh/token-refresh.state.js';
-import { collectTokenStats, type TokenStats } from './refresh/token-stats.js';
+import {
+  collectTokenStats,
+  forEachTokenEntry,
+  type TokenEntryCounters,
+  type TokenStats,
+} from './refresh/token-stats.js';
 import type { ClockSample } from './refresh/token-clock.sample.js';
 import type { TokenCacheEntry } from './refresh/token-cache-entry.js';
 import { MemoryTokenStore } from './stores/memory-token.store.js';
@@ -202,6 +207,15 @@ export class TokenService implements OnApplicationShutdown {
   /** Counters and per-provider state (variants listed as `name (scope=…)`). Holds no token value. */
   getStats(): TokenStats {
     return collectTokenStats(this.entries.values(), this.clock.now());
+  }
+
+  /**
+   * The counters of every token entry, each per-call variant under its provider's name, handed over
+   * as they are (read-only) instead of as a record each: what a metrics exporter reads on every
+   * scrape. `now` is the clock's, against which `info.expiresAt` is read.
+   */
+  forEachTokenEntry(visit: (provider: string, entry: TokenEntryCounters, now: number) => void): void {
+    forEachTokenEntry(this.entries.values(), this.clock.now(), visit);
   }
 
   /**

@@ -1,11 +1,8 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { TokenEventMap } from '../token.events.js';
-import { monotonicSnapshotReader } from './token-metrics.providers.js';
-import {
-  type ProviderMetricsSnapshot,
-  type TokenMetricsSnapshot,
-  type TokenMetricsSource,
-} from './token-metrics.types.js';
+import { DEFAULT_MAX_PROVIDER_LABELS, ProviderLabels } from './token-metrics.providers.js';
+import { ScrapeTotals, type LabelSeries } from './token-metrics.scrape.js';
+import type { TokenMetricsSource } from './token-metrics.types.js';
 
 /**
  * Refresh latency buckets in seconds: a local JWT signs in well under 10 ms, an OAuth2 endpoint
@@ -40,10 +37,7 @@ export interface PrometheusTokenMetrics {
   unregister(): void;
 }
 
-type CounterField = Exclude<
-  keyof ProviderMetricsSnapshot,
-  'hitRate' | 'expiresInSeconds' | 'degraded' | 'lastRefreshDurationSeconds'
->;
+type CounterField = 'hits' | 'misses' | 'refreshes' | 'failures' | 'fallbacks' | 'unauthorizedRetries';
 
 const COUNTERS: readonly { name: string; help: string; field: CounterField }[] = [
   { name: 'cache_hits_total', help: 'Calls served from the in-process cache.', field: 'hits' },
@@ -53,11 +47,11 @@ const COUNTERS: readonly { name: string; help: string; field: CounterField }[] =
     field: 'misses',
   },
   { name: 'refreshes_total', help: 'Tokens obtained (strategy or shared store).', field: 'refreshes' },
-  { name: 'refresh_failures_total', help: 'Refreshes that failed.', field: 'refreshFailures' },
+  { name: 'refresh_failures_total', help: 'Refreshes that failed.', field: 'failures' },
   {
     name: 'fallbacks_served_total',
     help: 'Calls served the still-valid cached token while refreshes failed.',
-    field: 'fallbacksServed',
+    field: 'fallbacks',
   },
   {
     name: 'unauthorized_retries_total',
@@ -95,15 +89,21 @@ export function registerTokenMetrics(
   const providerLabels = perProvider ? ['provider'] : [];
   const registers = [registry];
   const names: string[] = [];
-  const reader = monotonicSnapshotReader(source, options.maxProviders);
-  // One scrape calls every metric's collect(); they share one snapshot, dropped after the current turn.
-  let cached: TokenMetricsSnapshot | undefined;
-  const snapshot = (): TokenMetricsSnapshot => {
-    if (cached === undefined) {
-      cached = reader.read();
-      setImmediate(() => (cached = undefined));
+  const labels = new ProviderLabels(
+    source.providerNames?.bind(source),
+    options.maxProviders ?? DEFAULT_MAX_PROVIDER_LABELS,
+  );
+  // Series and per-entry state kept between scrapes and updated in place; label sets built once.
+  const totals = new ScrapeTotals(source, labels);
+  // One scrape calls every metric's collect(); they share one read, done again after the current turn.
+  let fresh = false;
+  const read = (): ScrapeTotals => {
+    if (!fresh) {
+      totals.read();
+      fresh = true;
+      setImmediate(() => (fresh = false));
     }
-    return cached;
+    return totals;
   };
   const named = <T extends string>(name: T) => {
     names.push(`${prefix}${name}`);
@@ -111,20 +111,22 @@ export function registerTokenMetrics(
   };
 
   for (const counter of COUNTERS) {
+    const field = counter.field;
     new Counter({
       name: named(counter.name),
       help: counter.help,
       labelNames: providerLabels,
       registers,
       collect() {
-        const current = snapshot();
+        const current = read();
         this.reset();
         if (!perProvider) {
-          this.inc(current[counter.field]);
+          let sum = 0;
+          for (const series of current.series()) sum += series[field];
+          this.inc(sum);
           return;
         }
-        for (const [provider, figures] of Object.entries(current.providers))
-          this.inc({ provider }, figures[counter.field]);
+        for (const series of current.series()) this.inc(series.labels, series[field]);
       },
     });
   }
@@ -134,7 +136,8 @@ export function registerTokenMetrics(
     help: 'Share of calls served from the cache since start (0 before any call).',
     registers,
     collect() {
-      this.set(snapshot().hitRate);
+      const { hits, misses } = read();
+      this.set(hits + misses === 0 ? 0 : hits / (hits + misses));
     },
   });
   new Gauge({
@@ -142,32 +145,31 @@ export function registerTokenMetrics(
     help: 'Providers that hold a token.',
     registers,
     collect() {
-      this.set(snapshot().tokensCached);
+      this.set(read().tokensCached);
     },
   });
   if (perProvider) {
+    const perSeries = (value: (series: LabelSeries) => number | null) =>
+      function (this: Gauge) {
+        this.reset();
+        for (const series of read().series()) {
+          const figure = value(series);
+          if (figure !== null) this.set(series.labels, figure);
+        }
+      };
     new Gauge({
       name: named('token_expires_in_seconds'),
       help: 'Seconds until the cached token expires (negative once expired); absent with no token.',
       labelNames: ['provider'],
       registers,
-      collect() {
-        this.reset();
-        for (const [provider, figures] of Object.entries(snapshot().providers)) {
-          if (figures.expiresInSeconds !== null) this.set({ provider }, figures.expiresInSeconds);
-        }
-      },
+      collect: perSeries((series) => (series.expiresInMs === null ? null : series.expiresInMs / 1000)),
     });
     new Gauge({
       name: named('provider_degraded'),
       help: '1 while the last refresh of the provider failed, else 0.',
       labelNames: ['provider'],
       registers,
-      collect() {
-        this.reset();
-        for (const [provider, figures] of Object.entries(snapshot().providers))
-          this.set({ provider }, figures.degraded);
-      },
+      collect: perSeries((series) => (series.degraded ? 1 : 0)),
     });
   }
 
@@ -180,10 +182,10 @@ export function registerTokenMetrics(
   });
   const onRefreshed = ({ provider, durationMs, background }: TokenEventMap['refreshed'][0]) => {
     // The event names the cache entry (`graph (tenant=a)` for a variant); the label is its provider.
-    const labels = perProvider
-      ? { provider: reader.labelOf(provider), background: String(background) }
+    const labelSet = perProvider
+      ? { provider: labels.labelOf(provider), background: String(background) }
       : { background: String(background) };
-    durations.observe(labels, durationMs / 1000);
+    durations.observe(labelSet, durationMs / 1000);
   };
   source.events.on('refreshed', onRefreshed);
 

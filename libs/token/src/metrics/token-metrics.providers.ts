@@ -51,7 +51,11 @@ export class ProviderLabels {
 
   /** The label of a stats entry: `graph (tenant=a)` → `graph`. */
   labelOf(entryName: string): string {
-    const provider = this.#providerOf(entryName);
+    return this.labelOfProvider(this.#providerOf(entryName));
+  }
+
+  /** The label of a registered provider's name: itself, or the overflow label past the cap. */
+  labelOfProvider(provider: string): string {
     if (this.#assigned.has(provider)) return provider;
     if (this.#assigned.size >= this.maxLabels) return OVERFLOW_PROVIDER_LABEL;
     this.#assigned.add(provider);

@@ -1,5 +1,5 @@
 import type { TokenEventMap } from '../token.events.js';
-import type { TokenStats } from '../refresh/token-stats.js';
+import type { TokenEntryCounters, TokenStats } from '../refresh/token-stats.js';
 
 // The shapes the metrics read and return, apart from the code so that token-metrics.providers.ts
 // and token-metrics.snapshot.ts can share them without importing each other.
@@ -15,6 +15,12 @@ export interface TokenMetricsSource {
    * `graph (tenant=a)`, from a provider that happens to be named so. Optional for other sources.
    */
   providerNames?(): string[];
+  /**
+   * Visits every token entry's counters, each per-call variant under its provider's name, with the
+   * clock's now (`TokenService` has it): lets a Prometheus scrape of many providers read them without
+   * a `getStats()` record each. Optional for other sources.
+   */
+  forEachTokenEntry?(visit: (provider: string, entry: TokenEntryCounters, now: number) => void): void;
   readonly events: {
     on(event: 'refreshed', listener: (...payload: TokenEventMap['refreshed']) => void): unknown;
     off(event: 'refreshed', listener: (...payload: TokenEventMap['refreshed']) => void): unknown;

@@ -137,3 +137,34 @@ function tokenStatsOf(
     unauthorizedRetries: entry.unauthorizedRetries,
   };
 }
+
+/**
+ * What a metrics exporter reads of one cache entry on every scrape: the entry itself, read-only,
+ * so a scrape of N providers builds no record per provider.
+ */
+export interface TokenEntryCounters {
+  /** The entry's name: the provider's, or a per-call variant's (`graph (tenant=a)`). */
+  readonly name: string;
+  readonly info: { readonly expiresAt: number } | undefined;
+  readonly lastRefreshDurationMs: number | undefined;
+  readonly consecutiveFailures: number;
+  readonly hits: number;
+  readonly misses: number;
+  readonly refreshes: number;
+  readonly failures: number;
+  readonly fallbacks: number;
+  readonly unauthorizedRetries: number;
+}
+
+/** Visits every entry (each per-call variant under its provider's name), allocating nothing. */
+export function forEachTokenEntry(
+  providers: Iterable<TokenCacheEntry>,
+  now: number,
+  visit: (provider: string, entry: TokenEntryCounters, now: number) => void,
+): void {
+  for (const provider of providers) {
+    visit(provider.name, provider, now);
+    if (provider.variants !== undefined)
+      for (const variant of provider.variants.values()) visit(provider.name, variant, now);
+  }
+}

@@ -9,6 +9,8 @@ import { createRedactor } from './token-endpoint-redaction.js';
 import { postTokenRequest } from './token-endpoint-request.js';
 import { parseTokenEndpointResponse } from './token-endpoint-response.js';
 import { describeEndpoint } from './token-endpoint-url.js';
+import { checkEndpointHold, holdEndpoint } from './token-endpoint-holds.js';
+import { TokenEndpointRetryLaterError } from '../../token.errors.js';
 
 /** Everything one token request needs besides its grant parameters. */
 export interface OAuth2TokenRequestPlan {
@@ -26,13 +28,15 @@ export interface OAuth2TokenRequestPlan {
 /**
  * Sends one token request and reads its answer. The grant parameters and the client authentication
  * are built anew per attempt: a client assertion's or a JWT-bearer assertion's `jti` may be used
- * once, and RFC 9449 §8's 400 `use_dpop_nonce` is answered once with a second attempt.
+ * once, and RFC 9449 §8's 400 `use_dpop_nonce` is answered once with a second attempt. Nothing is
+ * sent while the URL's `Retry-After` holds (see `token-endpoint-holds.ts`), whatever the grant.
  */
 export async function requestOAuth2Token(
   plan: OAuth2TokenRequestPlan,
   grant: () => Promise<GrantParameters>,
 ): Promise<TokenInfo> {
-  const { url, authenticator, dpop, mtls } = plan;
+  const { url, authenticator, dpop, mtls, clock } = plan;
+  checkEndpointHold(url, clock);
   const send = async () => {
     const { params, secrets } = await grant();
     const auth = await authenticator.authenticate();
@@ -55,11 +59,18 @@ export async function requestOAuth2Token(
     ({ response, redact } = await send());
     tokenEndpointWantsNonce(dpop, url, response);
   }
-  return parseTokenEndpointResponse(response, {
-    receivedAt: plan.clock.now(),
-    defaultExpiresInSeconds: plan.defaultExpiresInSeconds,
-    redact,
-    allowedTokenTypes: dpop ? [...(plan.allowedTokenTypes ?? []), 'DPoP'] : plan.allowedTokenTypes,
-    endpoint: describeEndpoint(url),
-  });
+  const receivedAt = clock.now();
+  try {
+    return parseTokenEndpointResponse(response, {
+      receivedAt,
+      defaultExpiresInSeconds: plan.defaultExpiresInSeconds,
+      redact,
+      allowedTokenTypes: dpop ? [...(plan.allowedTokenTypes ?? []), 'DPoP'] : plan.allowedTokenTypes,
+      endpoint: describeEndpoint(url),
+    });
+  } catch (error) {
+    if (error instanceof TokenEndpointRetryLaterError)
+      holdEndpoint(url, clock, error.status, error.retryAfterMs, receivedAt);
+    throw error;
+  }
 }
