@@ -8,6 +8,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import fc from 'fast-check';
 import { propertySeeds } from './testing-support/property-seeds.js';
+import { tokenMetricsSnapshot } from './metrics/token-metrics.snapshot.js';
 import { OAuth2Strategy } from './strategies/oauth2/oauth2.strategy.js';
 import { subjectDigest } from './strategies/oauth2/oauth2-token-exchange.js';
 import { TokenInfo } from './token-info.js';
@@ -110,6 +111,10 @@ describe('variant keys (trust boundaries row 10)', () => {
     const tokens = odd.getStats().tokens;
     expect(tokens['api (tenant=x)']).toMatchObject({ provider: 'api (tenant=x)', hits: 0, misses: 1 });
     expect(tokens['api (tenant=x) #2']).toMatchObject({ provider: 'api', misses: 1 });
+    // The metrics sum rows by their provider field, never by parsing a row's name.
+    const { providers } = tokenMetricsSnapshot(odd);
+    expect(providers['api']).toMatchObject({ misses: 1 });
+    expect(providers['api (tenant=x)']).toMatchObject({ misses: 1 });
     await odd.onApplicationShutdown();
   });
 });

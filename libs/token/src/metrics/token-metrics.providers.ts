@@ -55,6 +55,11 @@ export class ProviderLabels {
   }
 
   /** The label of a registered provider's name: itself, or the overflow label past the cap. */
+  /** The label of a `getStats()` row: its `provider` field when it has one, never its name parsed. */
+  labelOfRow(entryName: string, row: { provider?: string }): string {
+    return row.provider === undefined ? this.labelOf(entryName) : this.labelOfProvider(row.provider);
+  }
+
   labelOfProvider(provider: string): string {
     if (this.#assigned.has(provider)) return provider;
     if (this.#assigned.size >= this.maxLabels) return OVERFLOW_PROVIDER_LABEL;
@@ -90,11 +95,11 @@ export class ProviderLabels {
 /** Folds stats entries into their providers' totals (counters as they are now). */
 export function sumByProvider(
   tokens: TokenStats['tokens'],
-  labelOf: (entryName: string) => string,
+  labelOf: (entryName: string, row: ProviderTokenStats) => string,
 ): Map<string, ProviderTotals> {
   const totals = new Map<string, ProviderTotals>();
   for (const [name, entry] of Object.entries(tokens)) {
-    const label = labelOf(name);
+    const label = labelOf(name, entry);
     let sum = totals.get(label);
     if (sum === undefined) {
       sum = {
@@ -132,7 +137,7 @@ export class MonotonicProviderTotals {
   constructor(private readonly labels: ProviderLabels) {}
 
   read(tokens: TokenStats['tokens']): Map<string, ProviderTotals> {
-    const totals = sumByProvider(tokens, (name) => this.labels.labelOf(name));
+    const totals = sumByProvider(tokens, (name, row) => this.labels.labelOfRow(name, row));
     const seen = new Map<string, { label: string; counters: Counters }>();
     for (const [name, entry] of Object.entries(tokens) as [string, ProviderTokenStats][]) {
       const counters = pick(entry);
@@ -140,7 +145,7 @@ export class MonotonicProviderTotals {
       if (previous !== undefined && SUMMED_COUNTERS.some((c) => counters[c] < previous.counters[c])) {
         this.#retire(previous.label, previous.counters); // re-created since: its old counts are gone
       }
-      seen.set(name, { label: this.labels.labelOf(name), counters });
+      seen.set(name, { label: this.labels.labelOfRow(name, entry), counters });
     }
     for (const [name, previous] of this.#lastSeen) {
       if (!seen.has(name)) this.#retire(previous.label, previous.counters);

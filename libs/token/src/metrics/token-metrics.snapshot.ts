@@ -18,6 +18,6 @@ export function tokenMetricsSnapshot(
   const stats = source.getStats();
   return toSnapshot(
     stats,
-    sumByProvider(stats.tokens, (name) => labels.labelOf(name)),
+    sumByProvider(stats.tokens, (name, row) => labels.labelOfRow(name, row)),
   );
 }

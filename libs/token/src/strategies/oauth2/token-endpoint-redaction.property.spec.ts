@@ -12,10 +12,7 @@ import type { ServerResponse } from 'node:http';
 import { inspect } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { LogCapture } from '../../testing-support/log-capture.js';
-import {
-  startLoopbackServer,
-  type LoopbackServer,
-} from '../../testing-support/oauth2-loopback-server.js';
+import { startLoopbackServer, type LoopbackServer } from '../../testing-support/oauth2-loopback-server.js';
 import { TokenAcquisitionError, TokenEndpointError } from '../../token.errors.js';
 import { TokenService } from '../../token.service.js';
 import { OAuth2Strategy } from './oauth2.strategy.js';
