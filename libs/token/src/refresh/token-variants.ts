@@ -1,6 +1,7 @@
 import type { Logger } from '@nestjs/common';
 import { InvalidTokenOptionsError } from '../token.errors.js';
 import { describeRequestParameters } from '../token-request-parameters.js';
+import { admitVariantStrategy } from '../token-admission.js';
 import type { TokenRequestParameters } from '../token-strategy.interface.js';
 import { TokenCacheEntry } from './token-cache-entry.js';
 
@@ -43,7 +44,7 @@ export function variantOf(
     );
   }
   if (variants.size >= limits.maxVariants) dropLeastRecentlyUsed(base, variants, limits);
-  const strategy = base.strategy.withParameters(parameters);
+  const strategy = admitVariantStrategy(base.name, base.strategy, parameters);
   const variant = new TokenCacheEntry(`${base.name} (${label})`, strategy, base.options, base.safetyMarginMs);
   variants.set(label, variant);
   return variant;

@@ -18,6 +18,14 @@ export class RedisKeys {
     return `${this.prefix}token:${this.tag(cacheKey)}`;
   }
 
+  /**
+   * The generation counter: bumped by every write and every invalidation, and sealed into each entry,
+   * so an entry's bytes written back later are refused. Outlives every entry it sealed.
+   */
+  generation(cacheKey: string): string {
+    return `${this.prefix}gen:${this.tag(cacheKey)}`;
+  }
+
   /** The refresh lock. */
   lease(cacheKey: string): string {
     return `${this.prefix}lease:${this.tag(cacheKey)}`;
