@@ -32,7 +32,11 @@ if redis.call('exists', KEYS[2]) == 1 then redis.call('incr', KEYS[2]) end
 return 1`;
 
 /** The next generation for an entry living `ttlMs`. */
-export async function nextGeneration(client: RedisClient, generationKey: string, ttlMs: number): Promise<number> {
+export async function nextGeneration(
+  client: RedisClient,
+  generationKey: string,
+  ttlMs: number,
+): Promise<number> {
   return Number(await client.eval(NEXT_SCRIPT, 1, generationKey, ttlMs + OUTLIVE_MARGIN_MS));
 }
 

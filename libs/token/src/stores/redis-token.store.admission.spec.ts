@@ -33,7 +33,13 @@ class MintingStrategy implements TokenStrategy {
 
 /** One replica: a service with its own store connections, as a fresh process would have. */
 function replica(prefix: string) {
-  const store = new RedisTokenStore({ url: REDIS_URL, keyPrefix: prefix, encryptionKeys: [encryptionKey] });
+  // A generous budget: on a loaded machine a slow connect must not pass for a refused entry.
+  const store = new RedisTokenStore({
+    url: REDIS_URL,
+    keyPrefix: prefix,
+    encryptionKeys: [encryptionKey],
+    budgetMs: 5_000,
+  });
   const service = new TokenService({ store });
   const strategy = new MintingStrategy();
   service.register('svc', strategy);
@@ -101,10 +107,12 @@ describe('Redis boundary: no replay of an old entry', () => {
     expect(await admin.exists(tokenKey)).toBe(0);
     await admin.set(tokenKey, copied, 'PX', 300_000); // no key needed: the bytes as they were
 
+    logs = new LogCapture().install();
     const fresh = replica(prefix);
     const served = await fresh.service.getToken('svc');
     expect(served.token).not.toBe(old.token);
     expect(fresh.strategy.calls).toBe(1);
+    expect(logs.lines.join('\n')).toContain('entry was replaced or invalidated since it was written');
   });
 
   it('row 4: an entry a newer token replaced, written back, is refused by a fresh replica', async () => {
@@ -117,10 +125,12 @@ describe('Redis boundary: no replay of an old entry', () => {
     expect(newer.token).not.toBe(old.token);
 
     await admin.set(tokenKey, copied, 'PX', 300_000);
+    logs = new LogCapture().install();
     const fresh = replica(prefix);
     const served = await fresh.service.getToken('svc');
     expect(served.token).not.toBe(old.token);
     expect(fresh.strategy.calls).toBe(1);
+    expect(logs.lines.join('\n')).toContain('entry was replaced or invalidated since it was written');
   });
 
   it('an entry written since the last invalidation is still shared: a fresh replica makes no token request', async () => {
