@@ -24,6 +24,16 @@ export interface AdmissionRules {
   allowedTokenTypes?: readonly string[];
 }
 
+/**
+ * The rules for a provider's tokens: the schemes its strategy lists, and `DPoP` when the strategy
+ * holds a DPoP key (its `senderConstraint`: it proves possession of what it fetched).
+ */
+export function admissionRulesOf(provider: string, strategy: TokenStrategy): AdmissionRules {
+  const listed = strategy.allowedTokenTypes ?? [];
+  const dpop = (strategy as { senderConstraint?: { dpop?: unknown } }).senderConstraint?.dpop;
+  return { provider, allowedTokenTypes: dpop === undefined ? listed : [...listed, 'DPoP'] };
+}
+
 /** Where a token comes from: how errors name it and its fields, and what a lifetime past the bound means. */
 export type TokenSource = 'strategy' | 'endpoint' | 'store';
 

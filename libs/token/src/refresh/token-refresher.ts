@@ -5,7 +5,7 @@ import { TokenAcquisitionError, TokenRequestError } from '../token.errors.js';
 import type { TokenEventMap, TokenEvents } from '../token.events.js';
 import type { TokenCacheEntry } from './token-cache-entry.js';
 import type { TokenInfo } from '../token-info.js';
-import { admissionProblem, admitToken, type AdmissionRules } from '../token-admission.js';
+import { admissionProblem, admissionRulesOf, admitToken, type AdmissionRules } from '../token-admission.js';
 import { nextAttemptDelayMs, planRefreshWindows } from './token-refresh.policy.js';
 
 const noop = () => {};
@@ -241,7 +241,7 @@ export class TokenRefresher {
 
 /** What the gate checks a provider's tokens against. */
 function rulesOf(entry: TokenCacheEntry): AdmissionRules {
-  return { provider: entry.name, allowedTokenTypes: entry.strategy.allowedTokenTypes };
+  return admissionRulesOf(entry.name, entry.strategy);
 }
 
 /** The promise, or a `TokenRequestError` once `timeoutMs` has passed; the timer never keeps the process alive. */
