@@ -44,7 +44,9 @@ const NUMERIC = /^\s*\d+(?:\.\d+)?\s*$/;
  *   → `TokenResponseError`.
  *
  * `expires_in` may be a number or a numeric string; when it is missing the token's own `exp`
- * (if it is a JWT, decoded without verification) is used, then `defaultExpiresInSeconds`.
+ * (if it is a JWT, decoded without verification) is used, then `defaultExpiresInSeconds`. The
+ * result then passes the token gate (`token-admission.ts`): `b64token` characters for a Bearer or
+ * DPoP token, the earlier of `expires_in` and a JWT's own `exp`, at most a year kept.
  * Error messages never quote a token or a secret.
  */
 export function parseTokenEndpointResponse(
