@@ -19,8 +19,8 @@ export class RedisKeys {
   }
 
   /**
-   * The generation counter: bumped by every write and every invalidation, and sealed into each entry,
-   * so an entry's bytes written back later are refused. Outlives every entry it sealed.
+   * The current generation: a random id set with every write, deleted with every invalidation, and
+   * sealed into the entry, so an entry's bytes written back later are refused. Outlives the entry.
    */
   generation(cacheKey: string): string {
     return `${this.prefix}gen:${this.tag(cacheKey)}`;

@@ -77,8 +77,12 @@ describe('Redis boundary: an entry forged with the encryption key passes the tok
   ])('row 3: ignores and logs an entry with %s, and asks for a new token', async (_case, forged) => {
     const prefix = newPrefix();
     // Written as the library would (current generation sealed in), so only the gate can refuse it.
-    await admin.set(`${prefix}gen:${CACHE_KEY}`, '7');
-    const jwe = await new TokenEncryption([encryptionKey]).encrypt(CACHE_KEY, { ...valid(), ...forged }, 7);
+    await admin.set(`${prefix}gen:${CACHE_KEY}`, 'g7');
+    const jwe = await new TokenEncryption([encryptionKey]).encrypt(
+      CACHE_KEY,
+      { ...valid(), ...forged },
+      'g7',
+    );
     await admin.set(`${prefix}token:${CACHE_KEY}`, jwe, 'PX', 300_000);
 
     logs = new LogCapture().install();

@@ -13,7 +13,7 @@ import {
 } from './redis-connection.js';
 import { RedisKeys } from './redis-keys.js';
 import { RedisLease } from './redis-lease.js';
-import { dropAndBump, generationOf, nextGeneration, writeForGeneration } from './redis-generation.js';
+import { dropWithGeneration, newGeneration, writeWithGeneration } from './redis-generation.js';
 import {
   REDIS_STORE_DEFAULTS,
   redisStoreOptionsSchema,
@@ -132,16 +132,16 @@ export class RedisTokenStore implements TokenStore {
     if (!(await this.#redis.connected(deadline))) return;
     const tokenKey = this.#keys.token(key);
     const generationKey = this.#keys.generation(key);
-    // Dropping bumps the generation: the dropped entry's bytes, written back later, are refused.
+    // The generation goes with the entry: the dropped entry's bytes, written back later, are refused.
     if (onlyIfToken === undefined) {
-      await this.#redis.attempt((client) => dropAndBump(client, tokenKey, generationKey), deadline);
+      await this.#redis.attempt((client) => dropWithGeneration(client, tokenKey, generationKey), deadline);
     } else {
       const value = await this.#redis.attempt((client) => client.get(tokenKey), deadline);
       if (typeof value !== 'string') return; // nothing shared (or Redis failed): nobody to tell
       const info = await this.#encryption.decrypt(key, value).catch(() => undefined);
       if (info !== undefined && info.token !== onlyIfToken) return; // already replaced
       const deleted = await this.#redis.attempt(
-        (client) => dropAndBump(client, tokenKey, generationKey, value),
+        (client) => dropWithGeneration(client, tokenKey, generationKey, value),
         deadline,
       );
       if (deleted !== true) return; // replaced or dropped meanwhile; whoever did it told the others
@@ -227,12 +227,7 @@ export class RedisTokenStore implements TokenStore {
     const init = info.toInit();
     const ttlMs = Math.floor(init.expiresAt - Date.now());
     if (ttlMs <= 0) return;
-    const generationKey = this.#keys.generation(key);
-    const generation = await this.#redis.attempt(
-      (client) => nextGeneration(client, generationKey, ttlMs),
-      deadline,
-    );
-    if (generation === UNAVAILABLE) return;
+    const generation = newGeneration();
     let value: string;
     try {
       value = await this.#encryption.encrypt(key, init, generation);
@@ -241,10 +236,18 @@ export class RedisTokenStore implements TokenStore {
       return;
     }
     const written = await this.#redis.attempt(
-      (client) => writeForGeneration(client, this.#keys.token(key), generationKey, value, ttlMs, generation),
+      (client) =>
+        writeWithGeneration(
+          client,
+          this.#keys.token(key),
+          this.#keys.generation(key),
+          value,
+          ttlMs,
+          generation,
+        ),
       deadline,
     );
-    if (written === true) await this.#publish(this.#signals.message('set', key), deadline);
+    if (written !== UNAVAILABLE) await this.#publish(this.#signals.message('set', key), deadline);
   }
 
   /**
@@ -261,7 +264,8 @@ export class RedisTokenStore implements TokenStore {
     const [value, generation] = reply;
     if (typeof value !== 'string') return undefined;
     try {
-      const info = await this.#encryption.decrypt(key, value, generationOf(generation) ?? -1);
+      // No current generation (deleted, or an entry from before generations): no entry is admitted.
+      const info = await this.#encryption.decrypt(key, value, generation ?? '');
       this.#reportedUndecryptable.delete(key);
       return info;
     } catch (error) {

@@ -70,11 +70,11 @@ export class TokenEncryption {
   }
 
   /**
-   * `generation`, when given, is sealed in with the token: the store's counter for `cacheKey` at the
-   * time of writing, so the entry's bytes written back after an invalidation or a newer token no
-   * longer decrypt to a token (see {@link decrypt}).
+   * `generation`, when given, is sealed in with the token: the store's id for this write of
+   * `cacheKey`, so the entry's bytes written back after an invalidation or a newer token no longer
+   * decrypt to a token (see {@link decrypt}).
    */
-  async encrypt(cacheKey: string, info: TokenInfoInit, generation?: number): Promise<string> {
+  async encrypt(cacheKey: string, info: TokenInfoInit, generation?: string): Promise<string> {
     const payload = JSON.stringify({ v: PAYLOAD_VERSION, key: cacheKey, g: generation, info });
     return new CompactEncrypt(encoder.encode(payload))
       .setProtectedHeader({ alg: 'dir', enc: 'A256GCM', kid: this.#current.kid })
@@ -85,7 +85,7 @@ export class TokenEncryption {
    * The token sealed in `jwe` for `cacheKey` (and, when given, for `generation`: an entry sealed for
    * another one was replaced or invalidated since); throws {@link UndecryptableTokenError} otherwise.
    */
-  async decrypt(cacheKey: string, jwe: string, generation?: number): Promise<TokenInfo> {
+  async decrypt(cacheKey: string, jwe: string, generation?: string): Promise<TokenInfo> {
     let plaintext: Uint8Array;
     try {
       const result = await compactDecrypt(
@@ -112,7 +112,7 @@ export class TokenEncryption {
     }
     if (payload.v !== PAYLOAD_VERSION) throw new UndecryptableTokenError('unknown payload version');
     if (payload.key !== cacheKey) throw new UndecryptableTokenError('entry belongs to another cache key');
-    if (generation !== undefined && payload.g !== generation) {
+    if (generation !== undefined && (typeof payload.g !== 'string' || payload.g !== generation)) {
       throw new UndecryptableTokenError('entry was replaced or invalidated since it was written');
     }
     if (!isTokenInit(payload.info)) throw new UndecryptableTokenError('payload holds no token');
