@@ -30,6 +30,12 @@ export interface TokenStrategy {
    */
   withParameters?(parameters: TokenRequestParameters): TokenStrategy;
   /**
+   * Authorization schemes this strategy's tokens may carry besides `Bearer`, e.g. `['DPoP']`. A token
+   * of any other type is refused before it is cached or served, whether `generate()` returned it or
+   * another replica shared it. Default: `Bearer` only.
+   */
+  readonly allowedTokenTypes?: readonly string[];
+  /**
    * Releases what the strategy holds open (timers, kept-alive connections). Called once on
    * application shutdown and on `TokenService.unregister()`; never for a variant.
    */

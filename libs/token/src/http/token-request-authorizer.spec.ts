@@ -51,6 +51,7 @@ describe('TokenRequestAuthorizer', () => {
     const strategy = {
       cacheKey: 'api',
       senderConstraint: constraint,
+      allowedTokenTypes: ['DPoP'], // its tokens are DPoP-typed, with or without a proof key
       generate: async (): Promise<TokenInfo> =>
         new TokenInfo({ token: 'access-7f3a9', expiresAt: Date.now() + 60_000, tokenType: 'DPoP' }),
     };

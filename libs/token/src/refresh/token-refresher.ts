@@ -1,10 +1,11 @@
 import type { Logger } from '@nestjs/common';
 import type { Clock } from '../clock.js';
 import type { TokenStore } from '../stores/token-store.interface.js';
-import { TokenAcquisitionError, TokenRequestError, TokenResponseError } from '../token.errors.js';
+import { TokenAcquisitionError, TokenRequestError } from '../token.errors.js';
 import type { TokenEventMap, TokenEvents } from '../token.events.js';
 import type { TokenCacheEntry } from './token-cache-entry.js';
-import { TokenInfo } from '../token-info.js';
+import type { TokenInfo } from '../token-info.js';
+import { admissionProblem, admissionRulesOf, admitToken, type AdmissionRules } from '../token-admission.js';
 import { nextAttemptDelayMs, planRefreshWindows } from './token-refresh.policy.js';
 
 const noop = () => {};
@@ -79,13 +80,15 @@ export class TokenRefresher {
     // Normalised before a shared store sees it, and bounded: a strategy that never answers must not
     // hold its callers, the sweep or shutdown forever.
     // `previous`: the shared entry being replaced, whose refresh token is the fleet's newest.
-    const generate = async (previous?: TokenInfo) =>
-      normalizeTokenInfo(
-        entry.name,
-        await withTimeout(entry.strategy.generate(previous && { previous }), this.deps.refreshTimeoutMs),
-        clock.now(),
-      );
-    const isUsable = (info: TokenInfo) => info.token !== replacing && this.isFreshForFleet(entry, info);
+    // A shared entry the gate refuses is neither served nor handed to the strategy as `previous`.
+    const generate = async (previous?: TokenInfo) => {
+      const admitted = previous && this.admitsShared(entry, previous) ? previous : undefined;
+      const context = admitted && { previous: admitted };
+      const raw = await withTimeout(entry.strategy.generate(context), this.deps.refreshTimeoutMs);
+      return admitToken(raw, rulesOf(entry), clock.now(), 'strategy');
+    };
+    const isUsable = (info: TokenInfo) =>
+      info.token !== replacing && this.admitsShared(entry, info) && this.isFreshForFleet(entry, info);
     // Callers wait on this refresh while holding a valid token: the store serves it back rather than
     // wait on another replica's lease. (A background refresh has nobody waiting: it waits for the peer.)
     const held =
@@ -149,7 +152,7 @@ export class TokenRefresher {
   ): TokenInfo {
     const { clock, random, logger } = this.deps;
     const now = clock.now();
-    const info = normalizeTokenInfo(entry.name, raw, now);
+    const info = admitToken(raw, rulesOf(entry), now, 'strategy');
     // Evicted while it ran: its callers get the token, but it is not stored, counted or announced.
     if (generation !== entry.generation) return info;
     let windows = planRefreshWindows(info.expiresAt, info.issuedAt, entry.safetyMarginMs, random);
@@ -212,6 +215,14 @@ export class TokenRefresher {
     return failure;
   }
 
+  /** A shared entry the gate refuses is logged and treated as missing: this replica asks for a token. */
+  private admitsShared(entry: TokenCacheEntry, info: TokenInfo): boolean {
+    const problem = admissionProblem(info, rulesOf(entry), this.deps.clock.now());
+    if (problem === undefined) return true;
+    this.deps.logger.warn(`token provider "${entry.name}": ${problem}; ignored, asking for a new token`);
+    return false;
+  }
+
   /** A token another replica stored is taken as is while it is fresh; otherwise this one refreshes. */
   private isFreshForFleet(entry: TokenCacheEntry, info: TokenInfo): boolean {
     const windows = planRefreshWindows(info.expiresAt, info.issuedAt, entry.safetyMarginMs, () => 0);
@@ -228,20 +239,9 @@ export class TokenRefresher {
   }
 }
 
-/** Checks what a strategy returned; custom strategies may hand back plain objects. */
-export function normalizeTokenInfo(provider: string, raw: unknown, now: number): TokenInfo {
-  const candidate = raw as Partial<TokenInfo> | null | undefined;
-  if (typeof candidate?.token !== 'string' || candidate.token.length === 0) {
-    throw new TokenResponseError('strategy returned no token');
-  }
-  if (typeof candidate.expiresAt !== 'number' || !Number.isFinite(candidate.expiresAt)) {
-    throw new TokenResponseError('strategy returned a token without a valid "expiresAt"');
-  }
-  if (candidate.expiresAt <= now) throw new TokenResponseError('strategy returned an expired token');
-  if (candidate instanceof TokenInfo && candidate.provider === provider) return candidate;
-  const init = candidate instanceof TokenInfo ? candidate.toInit() : (candidate as TokenInfo);
-  const issuedAt = typeof init.issuedAt === 'number' && Number.isFinite(init.issuedAt) ? init.issuedAt : now;
-  return new TokenInfo({ ...init, issuedAt: Math.min(issuedAt, now), provider });
+/** What the gate checks a provider's tokens against. */
+function rulesOf(entry: TokenCacheEntry): AdmissionRules {
+  return admissionRulesOf(entry.name, entry.strategy);
 }
 
 /** The promise, or a `TokenRequestError` once `timeoutMs` has passed; the timer never keeps the process alive. */

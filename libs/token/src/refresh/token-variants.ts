@@ -1,6 +1,7 @@
 import type { Logger } from '@nestjs/common';
 import { InvalidTokenOptionsError } from '../token.errors.js';
 import { describeRequestParameters, variantKeyOf } from '../token-request-parameters.js';
+import { admitVariantStrategy } from '../token-admission.js';
 import type { TokenRequestParameters } from '../token-strategy.interface.js';
 import { TokenCacheEntry } from './token-cache-entry.js';
 
@@ -44,7 +45,7 @@ export function variantOf(
     );
   }
   if (variants.size >= limits.maxVariants) dropLeastRecentlyUsed(base, variants, limits);
-  const strategy = base.strategy.withParameters(parameters);
+  const strategy = admitVariantStrategy(base.name, base.strategy, parameters);
   const label = describeRequestParameters(parameters);
   const variant = new TokenCacheEntry(`${base.name} (${label})`, strategy, base.options, base.safetyMarginMs);
   variants.set(key, variant);

@@ -18,6 +18,14 @@ export class RedisKeys {
     return `${this.prefix}token:${this.tag(cacheKey)}`;
   }
 
+  /**
+   * The current generation: a random id set with every write, deleted with every invalidation, and
+   * sealed into the entry, so an entry's bytes written back later are refused. Outlives the entry.
+   */
+  generation(cacheKey: string): string {
+    return `${this.prefix}gen:${this.tag(cacheKey)}`;
+  }
+
   /** The refresh lock. */
   lease(cacheKey: string): string {
     return `${this.prefix}lease:${this.tag(cacheKey)}`;

@@ -12,7 +12,8 @@ import {
   type Unavailable,
 } from './redis-connection.js';
 import { RedisKeys } from './redis-keys.js';
-import { compareAndDelete, RedisLease } from './redis-lease.js';
+import { RedisLease } from './redis-lease.js';
+import { dropWithGeneration, newGeneration, writeWithGeneration } from './redis-generation.js';
 import {
   REDIS_STORE_DEFAULTS,
   redisStoreOptionsSchema,
@@ -130,15 +131,17 @@ export class RedisTokenStore implements TokenStore {
     const deadline = this.#deadline();
     if (!(await this.#redis.connected(deadline))) return;
     const tokenKey = this.#keys.token(key);
+    const generationKey = this.#keys.generation(key);
+    // The generation goes with the entry: the dropped entry's bytes, written back later, are refused.
     if (onlyIfToken === undefined) {
-      await this.#redis.attempt((client) => client.del(tokenKey), deadline);
+      await this.#redis.attempt((client) => dropWithGeneration(client, tokenKey, generationKey), deadline);
     } else {
       const value = await this.#redis.attempt((client) => client.get(tokenKey), deadline);
       if (typeof value !== 'string') return; // nothing shared (or Redis failed): nobody to tell
       const info = await this.#encryption.decrypt(key, value).catch(() => undefined);
       if (info !== undefined && info.token !== onlyIfToken) return; // already replaced
       const deleted = await this.#redis.attempt(
-        (client) => compareAndDelete(client, tokenKey, value),
+        (client) => dropWithGeneration(client, tokenKey, generationKey, value),
         deadline,
       );
       if (deleted !== true) return; // replaced or dropped meanwhile; whoever did it told the others
@@ -215,32 +218,54 @@ export class RedisTokenStore implements TokenStore {
     await this.#redis.attempt((client) => this.#lease.release(client, lockKey, owner), deadline);
   }
 
-  /** Stores the token encrypted until it expires and wakes the replicas waiting for it. */
+  /**
+   * Stores the token encrypted until it expires, sealed for a new generation (so the entry it
+   * replaces cannot be written back), and wakes the replicas waiting for it.
+   */
   async #share(key: string, info: TokenInfo, deadline: number): Promise<void> {
-    // `generate` hands over a token the service already normalised.
+    // `generate` hands over a token the service already admitted.
     const init = info.toInit();
     const ttlMs = Math.floor(init.expiresAt - Date.now());
     if (ttlMs <= 0) return;
+    const generation = newGeneration();
     let value: string;
     try {
-      value = await this.#encryption.encrypt(key, init);
+      value = await this.#encryption.encrypt(key, init, generation);
     } catch (error) {
       this.#logger.warn(`could not encrypt the token for "${key}" (${describeError(error)}); not shared`);
       return;
     }
     const written = await this.#redis.attempt(
-      (client) => client.set(this.#keys.token(key), value, 'PX', ttlMs),
+      (client) =>
+        writeWithGeneration(
+          client,
+          this.#keys.token(key),
+          this.#keys.generation(key),
+          value,
+          ttlMs,
+          generation,
+        ),
       deadline,
     );
     if (written !== UNAVAILABLE) await this.#publish(this.#signals.message('set', key), deadline);
   }
 
-  /** The shared token; undefined when there is none or it cannot be decrypted (then it gets replaced). */
+  /**
+   * The shared token; undefined when there is none, it cannot be decrypted, or it was sealed for
+   * another generation than the current one (then it gets replaced).
+   */
   async #read(key: string, deadline: number): Promise<TokenInfo | undefined | Unavailable> {
-    const value = await this.#redis.attempt((client) => client.get(this.#keys.token(key)), deadline);
-    if (value === UNAVAILABLE || value === null) return value ?? undefined;
+    // One round trip: the entry and its generation (one hash slot on a cluster).
+    const reply = await this.#redis.attempt(
+      (client) => client.mget(this.#keys.token(key), this.#keys.generation(key)),
+      deadline,
+    );
+    if (reply === UNAVAILABLE) return reply;
+    const [value, generation] = reply;
+    if (typeof value !== 'string') return undefined;
     try {
-      const info = await this.#encryption.decrypt(key, value);
+      // No current generation (deleted, or an entry from before generations): no entry is admitted.
+      const info = await this.#encryption.decrypt(key, value, generation ?? '');
       this.#reportedUndecryptable.delete(key);
       return info;
     } catch (error) {

@@ -69,15 +69,23 @@ export class TokenEncryption {
     return { currentKid: this.#current.kid, kids: [...this.#keys.keys()] };
   }
 
-  async encrypt(cacheKey: string, info: TokenInfoInit): Promise<string> {
-    const payload = JSON.stringify({ v: PAYLOAD_VERSION, key: cacheKey, info });
+  /**
+   * `generation`, when given, is sealed in with the token: the store's id for this write of
+   * `cacheKey`, so the entry's bytes written back after an invalidation or a newer token no longer
+   * decrypt to a token (see {@link decrypt}).
+   */
+  async encrypt(cacheKey: string, info: TokenInfoInit, generation?: string): Promise<string> {
+    const payload = JSON.stringify({ v: PAYLOAD_VERSION, key: cacheKey, g: generation, info });
     return new CompactEncrypt(encoder.encode(payload))
       .setProtectedHeader({ alg: 'dir', enc: 'A256GCM', kid: this.#current.kid })
       .encrypt(this.#current.key);
   }
 
-  /** The token sealed in `jwe` for `cacheKey`; throws {@link UndecryptableTokenError} otherwise. */
-  async decrypt(cacheKey: string, jwe: string): Promise<TokenInfo> {
+  /**
+   * The token sealed in `jwe` for `cacheKey` (and, when given, for `generation`: an entry sealed for
+   * another one was replaced or invalidated since); throws {@link UndecryptableTokenError} otherwise.
+   */
+  async decrypt(cacheKey: string, jwe: string, generation?: string): Promise<TokenInfo> {
     let plaintext: Uint8Array;
     try {
       const result = await compactDecrypt(
@@ -96,7 +104,7 @@ export class TokenEncryption {
         `decryption failed (${(error as { code?: string }).code ?? 'invalid'})`,
       );
     }
-    let payload: { v?: unknown; key?: unknown; info?: unknown };
+    let payload: { v?: unknown; key?: unknown; g?: unknown; info?: unknown };
     try {
       payload = JSON.parse(decoder.decode(plaintext)) ?? {};
     } catch {
@@ -104,6 +112,9 @@ export class TokenEncryption {
     }
     if (payload.v !== PAYLOAD_VERSION) throw new UndecryptableTokenError('unknown payload version');
     if (payload.key !== cacheKey) throw new UndecryptableTokenError('entry belongs to another cache key');
+    if (generation !== undefined && (typeof payload.g !== 'string' || payload.g !== generation)) {
+      throw new UndecryptableTokenError('entry was replaced or invalidated since it was written');
+    }
     if (!isTokenInit(payload.info)) throw new UndecryptableTokenError('payload holds no token');
     return new TokenInfo(payload.info);
   }

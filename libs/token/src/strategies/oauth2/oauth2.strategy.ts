@@ -142,6 +142,12 @@ export class OAuth2Strategy implements TokenStrategy {
     };
   }
 
+  /** Schemes accepted besides `Bearer`: the configured ones, and `DPoP` with `dpop`. */
+  get allowedTokenTypes(): readonly string[] {
+    const configured = this.#config.allowedTokenTypes ?? [];
+    return this.#dpop ? [...configured, 'DPoP'] : configured;
+  }
+
   /** With `issuer`: the metadata cache (start-up warms it; a variant shares it). */
   get discovery(): OAuth2Discovery | undefined {
     return this.#discovery;

@@ -1,4 +1,3 @@
-import { decodeJwt } from 'jose';
 import {
   TokenEndpointError,
   TokenEndpointRetryLaterError,
@@ -6,6 +5,7 @@ import {
   TokenResponseError,
 } from '../../token.errors.js';
 import { TokenInfo } from '../../token-info.js';
+import { admitToken, jwtExpiry } from '../../token-admission.js';
 import {
   describeBody,
   describeContentType,
@@ -49,7 +49,9 @@ const NUMERIC = /^\s*\d+(?:\.\d+)?\s*$/;
  *   → `TokenResponseError`.
  *
  * `expires_in` may be a number or a numeric string; when it is missing the token's own `exp`
- * (if it is a JWT, decoded without verification) is used, then `defaultExpiresInSeconds`.
+ * (if it is a JWT, decoded without verification) is used, then `defaultExpiresInSeconds`. The
+ * result then passes the token gate (`token-admission.ts`): `b64token` characters for a Bearer or
+ * DPoP token, the earlier of `expires_in` and a JWT's own `exp`, at most a year kept.
  * Error messages never quote a token or a secret.
  */
 export function parseTokenEndpointResponse(
@@ -105,13 +107,15 @@ export function parseTokenEndpointResponse(
     );
   }
 
-  return new TokenInfo({
+  const info = new TokenInfo({
     token,
     tokenType: tokenTypeOf(body.token_type, options.allowedTokenTypes),
     issuedAt: options.receivedAt,
     expiresAt: expiresAtOf(body.expires_in, token, options),
     extra: extraOf(body),
   });
+  // The gate every token passes: token characters for its scheme, a JWT's own `exp`, the lifetime bound.
+  return admitToken(info, { allowedTokenTypes: options.allowedTokenTypes }, options.receivedAt, 'endpoint');
 }
 
 /** `application/json`, `application/json; charset=utf-8`, `application/jwk+json`… */
@@ -157,19 +161,8 @@ function expiresAtOf(value: unknown, token: string, options: TokenResponseParseO
     return Math.floor(expiresAt);
   }
   const exp = jwtExpiry(token);
-  if (exp !== undefined) return exp * 1000;
+  if (exp !== undefined) return exp;
   return options.receivedAt + options.defaultExpiresInSeconds * 1000;
-}
-
-/** The `exp` claim of a JWT access token, unverified (only the issuer's word on its own lifetime). */
-function jwtExpiry(token: string): number | undefined {
-  if (token.split('.').length !== 3) return undefined;
-  try {
-    const { exp } = decodeJwt(token);
-    return typeof exp === 'number' && Number.isSafeInteger(exp * 1000) && exp > 0 ? exp : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 function extraOf(body: Record<string, unknown>): Record<string, unknown> {
