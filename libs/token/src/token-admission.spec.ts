@@ -5,7 +5,7 @@ import {
   sendJson,
   startLoopbackServer,
   type LoopbackServer,
-} from '../../../test/support/oauth2-loopback-server.js';
+} from './testing-support/oauth2-loopback-server.js';
 import { ManualClock } from './clock.js';
 import { OAuth2Strategy } from './strategies/oauth2/oauth2.strategy.js';
 import { admitToken, MAX_TOKEN_LIFETIME_MS } from './token-admission.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it, jest } from '@jest/globals';
 import { Counter, Gauge, Registry } from 'prom-client';
-import { StubStrategy } from '../../../../test/support/stub-strategy.js';
+import { StubStrategy } from '../testing-support/stub-strategy.js';
 import { ManualClock } from '../clock.js';
 import { TokenService } from '../token.service.js';
 import type { TokenRequestParameters, TokenStrategy } from '../token-strategy.interface.js';

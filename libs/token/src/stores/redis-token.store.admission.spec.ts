@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, afterEach, describe, expect, it } from '@jest/globals';
 import { Redis } from 'ioredis';
-import { LogCapture } from '../../../../test/support/log-capture.js';
+import { LogCapture } from '../testing-support/log-capture.js';
 import { TokenInfo, type TokenInfoInit } from '../token-info.js';
 import type { TokenStrategy } from '../token-strategy.interface.js';
 import { TokenService } from '../token.service.js';
