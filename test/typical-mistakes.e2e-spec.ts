@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from '@jest/globals';
+import { afterEach, describe, expect, it, jest } from '@jest/globals';
 import { Test } from '@nestjs/testing';
 import { TokenModule, TokenService } from '@app/token';
 import { LogCapture } from './support/log-capture.js';
@@ -7,6 +7,28 @@ import { LogCapture } from './support/log-capture.js';
 // message or log lines) once the library has caught it. docs/troubleshooting.md quotes these texts.
 
 const SECRET = 'Tm-typical-SECRET-canary-8e4d';
+const ENCRYPTION_KEY = Buffer.alloc(32, 7).toString('base64');
+
+// ioredis is installed here: the error Node's loader throws without it stands in for it (row 4).
+// Nothing else in this file loads ioredis.
+jest.unstable_mockModule('ioredis', () => {
+  throw Object.assign(
+    new Error(
+      "Cannot find package 'ioredis' imported from /app/node_modules/nest-token-manager/dist/stores/optional-dependency.js",
+    ),
+    { code: 'ERR_MODULE_NOT_FOUND' },
+  );
+});
+
+/** The message of what `run` throws. */
+async function messageOf(run: () => Promise<unknown>): Promise<string[]> {
+  try {
+    await run();
+  } catch (error) {
+    return [(error as Error).message];
+  }
+  throw new Error('expected an error');
+}
 
 interface Mistake {
   row: number;
@@ -30,6 +52,26 @@ function libraryLines(capture: LogCapture, text: string): string[] {
 }
 
 const mistakes: Mistake[] = [
+  {
+    row: 4,
+    mistake: "store: 'redis' without ioredis installed",
+    seen: () =>
+      messageOf(() =>
+        Test.createTestingModule({
+          imports: [
+            TokenModule.forRoot({
+              providers: { kling: { type: 'jwt', accessKey: 'ak', secretKey: SECRET } },
+              store: 'redis',
+              redis: { encryptionKeys: [{ kid: 'k1', key: ENCRYPTION_KEY }] },
+            }),
+          ],
+        }).compile(),
+      ),
+    expected: [
+      'store: \'redis\' needs the package "ioredis", which is not installed: npm install ioredis ' +
+        '(it is an optional peer dependency of nest-token-manager)',
+    ],
+  },
   {
     row: 9,
     mistake: 'the first token request fails (no token cached yet)',
