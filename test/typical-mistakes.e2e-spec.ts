@@ -1,6 +1,9 @@
 import { afterEach, describe, expect, it, jest } from '@jest/globals';
+import { ConfigModule, registerAs } from '@nestjs/config';
 import { Test } from '@nestjs/testing';
-import { TokenModule, TokenService } from '@app/token';
+import { generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { decodeProtectedHeader, jwtVerify } from 'jose';
+import { TokenModule, TokenService, tokenConfigFromEnv, type TokenModuleOptions } from '@app/token';
 import { LogCapture } from './support/log-capture.js';
 
 // The mistakes a new user makes in the first hour, each with the exact text they see (an error
@@ -19,6 +22,41 @@ jest.unstable_mockModule('ioredis', () => {
     { code: 'ERR_MODULE_NOT_FOUND' },
   );
 });
+
+const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
+const ec = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+const pem = (key: KeyObject, type: 'pkcs1' | 'sec1' | 'pkcs8') =>
+  key.export({ type, format: 'pem' }).toString();
+
+/** Starts the module, gets a token of `name` and says how it is signed and whether it verifies. */
+async function signedToken(
+  name: string,
+  publicKey: KeyObject,
+  options: TokenModuleOptions,
+  env?: Record<string, string>,
+): Promise<string[]> {
+  const moduleRef = await Test.createTestingModule({
+    imports: [
+      ...(env === undefined
+        ? []
+        : [
+            ConfigModule.forRoot({
+              isGlobal: true,
+              ignoreEnvFile: true,
+              load: [registerAs('token', () => tokenConfigFromEnv(env))],
+            }),
+          ]),
+      TokenModule.forRoot(options),
+    ],
+  }).compile();
+  try {
+    const { token } = await moduleRef.get(TokenService).getToken(name);
+    const { payload } = await jwtVerify(token, publicKey);
+    return [`signed ${decodeProtectedHeader(token).alg}, verified with the public key, iss ${payload.iss}`];
+  } finally {
+    await moduleRef.close();
+  }
+}
 
 /** The message of what `run` throws. */
 async function messageOf(run: () => Promise<unknown>): Promise<string[]> {
@@ -52,6 +90,57 @@ function libraryLines(capture: LogCapture, text: string): string[] {
 }
 
 const mistakes: Mistake[] = [
+  {
+    row: 2,
+    mistake: 'a PEM in an environment variable with literal \\n instead of newlines',
+    seen: () =>
+      signedToken(
+        'svc',
+        rsa.publicKey,
+        { refresh: { enabled: false } },
+        {
+          TOKEN__PROVIDERS__SVC__TYPE: 'jwt',
+          TOKEN__PROVIDERS__SVC__ACCESS_KEY: 'ak-env',
+          TOKEN__PROVIDERS__SVC__ALGORITHM: 'RS256',
+          TOKEN__PROVIDERS__SVC__PRIVATE_KEY: pem(rsa.privateKey, 'pkcs8').trim().replace(/\n/g, '\\n'),
+        },
+      ),
+    expected: ['signed RS256, verified with the public key, iss ak-env'],
+  },
+  {
+    row: 3,
+    mistake: 'a PKCS#1 RSA key (BEGIN RSA PRIVATE KEY)',
+    seen: () =>
+      signedToken('svc', rsa.publicKey, {
+        providers: {
+          svc: {
+            type: 'jwt',
+            accessKey: 'ak-pkcs1',
+            algorithm: 'RS256',
+            privateKey: pem(rsa.privateKey, 'pkcs1'),
+          },
+        },
+        refresh: { enabled: false },
+      }),
+    expected: ['signed RS256, verified with the public key, iss ak-pkcs1'],
+  },
+  {
+    row: 3,
+    mistake: 'a SEC1 EC key (BEGIN EC PRIVATE KEY), escaped newlines too',
+    seen: () =>
+      signedToken('svc', ec.publicKey, {
+        providers: {
+          svc: {
+            type: 'jwt',
+            accessKey: 'ak-sec1',
+            algorithm: 'ES256',
+            privateKey: pem(ec.privateKey, 'sec1').replace(/\n/g, '\\n'),
+          },
+        },
+        refresh: { enabled: false },
+      }),
+    expected: ['signed ES256, verified with the public key, iss ak-sec1'],
+  },
   {
     row: 4,
     mistake: "store: 'redis' without ioredis installed",
@@ -110,6 +199,9 @@ describe('typical mistakes of the first hour: what the user sees', () => {
   it.each(mistakes.map((m) => [m.row, m.mistake, m] as const))('row %i: %s', async (_row, _text, m) => {
     const seen = await m.seen();
     expect(seen).toEqual(m.expected);
-    for (const line of seen) expect(line).not.toContain(SECRET);
+    for (const line of seen) {
+      expect(line).not.toContain(SECRET);
+      expect(line).not.toMatch(/PRIVATE KEY|MII[A-Za-z0-9+/]{20}/);
+    }
   });
 });

@@ -3,6 +3,7 @@ import { tokenUrlProblem } from './token-endpoint-url.js';
 import { nonEmptyString, providerOptionsSchema } from '../../config/provider-options.schema.js';
 import { CLIENT_ASSERTION_ALGORITHMS } from './oauth2-client-assertion.js';
 import { privateKeyProblem } from '../private-key.check.js';
+import { privateKeyField } from '../private-key.pem.js';
 import { headerSafeProblem, scopeProblem, tenantProblem } from '../../token-request-parameters.js';
 import { oauth2DiscoverySchema } from './oauth2-discovery.js';
 import { dpopSchema } from '../../dpop/dpop.options.js';
@@ -82,11 +83,7 @@ export const oauth2ProviderSchema = providerOptionsSchema
       )
       .optional(),
     /** For `private_key_jwt`: PEM (PKCS#8, `-----BEGIN PRIVATE KEY-----`) or private JWK. */
-    privateKey: z
-      .union([nonEmptyString(), z.record(z.string(), z.unknown())], {
-        error: 'must be a PEM string or a JWK object',
-      })
-      .optional(),
+    privateKey: privateKeyField().optional(),
     /** For `private_key_jwt`. Default `RS256`. */
     signingAlgorithm: z
       .enum(CLIENT_ASSERTION_ALGORITHMS, { error: 'must be one of RS256, ES256, EdDSA' })
