@@ -1,9 +1,10 @@
 import { afterEach, describe, expect, it, jest } from '@jest/globals';
 import { ConfigModule, registerAs } from '@nestjs/config';
+import { Injectable } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { decodeProtectedHeader, jwtVerify } from 'jose';
-import { TokenModule, TokenService, tokenConfigFromEnv, type TokenModuleOptions } from '@app/token';
+import { TokenModule, TokenService, UseToken, tokenConfigFromEnv, type TokenModuleOptions } from '@app/token';
 import { LogCapture } from './support/log-capture.js';
 
 // The mistakes a new user makes in the first hour, each with the exact text they see (an error
@@ -27,6 +28,43 @@ const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const ec = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
 const pem = (key: KeyObject, type: 'pkcs1' | 'sec1' | 'pkcs8') =>
   key.export({ type, format: 'pem' }).toString();
+
+@Injectable()
+@UseToken('klingg')
+class KlingClient {
+  createTask(): string {
+    return 'task';
+  }
+}
+
+@Injectable()
+class ReportsClient {
+  @UseToken('opnai')
+  fetchReport(): string {
+    return 'report';
+  }
+}
+
+const registered: TokenModuleOptions['providers'] = {
+  kling: { type: 'jwt', accessKey: 'ak', secretKey: SECRET },
+  openai: { type: 'jwt', accessKey: 'ak2', secretKey: SECRET },
+};
+
+/** Starts an application whose classes name providers that are not registered. */
+async function startWithTypos(options: TokenModuleOptions): Promise<string[]> {
+  const moduleRef = await Test.createTestingModule({
+    imports: [TokenModule.forRoot({ providers: registered, refresh: { enabled: false }, ...options })],
+    providers: [KlingClient, ReportsClient],
+  })
+    .setLogger(logs!)
+    .compile();
+  try {
+    await moduleRef.init();
+    return libraryLines(logs!, 'UseToken');
+  } finally {
+    await moduleRef.close();
+  }
+}
 
 /** Starts the module, gets a token of `name` and says how it is signed and whether it verifies. */
 async function signedToken(
@@ -86,10 +124,39 @@ afterEach(() => {
 function libraryLines(capture: LogCapture, text: string): string[] {
   return capture.lines
     .filter((line) => line.includes(text))
-    .map((line) => line.replace(/\s+TokenService$/, '').replace(/retry in \d+ ms/, 'retry in N ms'));
+    .map((line) =>
+      line.replace(/\s+(TokenService|TokenModule)$/, '').replace(/retry in \d+ ms/, 'retry in N ms'),
+    );
 }
 
+const TYPOS = [
+  `@UseToken('klingg') on KlingClient: token provider "klingg" is not registered; did you mean "kling"?`,
+  `@UseToken('opnai') on ReportsClient.fetchReport: token provider "opnai" is not registered; did you mean "openai"?`,
+  `registered providers: "kling", "openai". A provider registered later with TokenService.register(): ` +
+    `set unregisteredProviders: 'warn'.`,
+].join('\n');
+
 const mistakes: Mistake[] = [
+  {
+    row: 1,
+    mistake: "@UseToken('klingg'): a typo in a provider's name stops start-up",
+    seen: () => {
+      logs = new LogCapture();
+      return messageOf(() => startWithTypos({}));
+    },
+    expected: [TYPOS],
+  },
+  {
+    row: 1,
+    mistake: "@UseToken('klingg') with unregisteredProviders: 'warn': a warning at start-up",
+    seen: () => {
+      logs = new LogCapture();
+      return startWithTypos({ unregisteredProviders: 'warn' });
+    },
+    expected: TYPOS.split('\n')
+      .slice(0, 2)
+      .map((line) => `warn ${line} (registered providers: "kling", "openai")`),
+  },
   {
     row: 2,
     mistake: 'a PEM in an environment variable with literal \\n instead of newlines',
@@ -140,6 +207,43 @@ const mistakes: Mistake[] = [
         refresh: { enabled: false },
       }),
     expected: ['signed ES256, verified with the public key, iss ak-sec1'],
+  },
+  {
+    row: 5,
+    mistake: 'several configuration mistakes at once, from environment variables',
+    seen: () =>
+      messageOf(() =>
+        Test.createTestingModule({
+          imports: [
+            ConfigModule.forRoot({
+              isGlobal: true,
+              ignoreEnvFile: true,
+              load: [
+                registerAs('token', () =>
+                  tokenConfigFromEnv({
+                    TOKEN__PROVIDERS__KLING__TYPE: 'jwt',
+                    TOKEN__PROVIDERS__KLING__ACCESS_KEY: 'ak',
+                    TOKEN__PROVIDERS__OPENAI__TYPE: 'oauth',
+                    TOKEN__PROVIDERS__OPENAI__CLIENT_SECRET: SECRET,
+                    TOKEN__SAFETY_MARGIN_MS: '5m',
+                    TOKEN__STORE: 'redsi',
+                  }),
+                ),
+              ],
+            }),
+            TokenModule.forRoot(),
+          ],
+        }).compile(),
+      ),
+    expected: [
+      [
+        'token module options: 4 mistakes:',
+        '  - token provider "kling": "secretKey" is required for HS256 (environment variable TOKEN__PROVIDERS__KLING__SECRET_KEY)',
+        '  - token provider "openai": "type" must be one of jwt, oauth2, custom (environment variable TOKEN__PROVIDERS__OPENAI__TYPE)',
+        '  - "safetyMarginMs" must be a number (environment variable TOKEN__SAFETY_MARGIN_MS)',
+        '  - "store" must be one of memory, redis (environment variable TOKEN__STORE)',
+      ].join('\n'),
+    ],
   },
   {
     row: 4,
