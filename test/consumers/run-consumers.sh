@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Packs the library as users get it (`npm pack`, whose prepack builds it), checks what the tarball
+# Packs the library as users get it (`npm run pack:lib`, whose prepack builds it), checks what the tarball
 # holds, then installs it into each consumer app here in a scratch folder and runs it: build (tsc
 # with skipLibCheck false, or a syntax check for CommonJS) and start. Each app gets a token from a
 # loopback endpoint and sends it through @UseToken + HttpService.
@@ -13,9 +13,8 @@ work="$(mktemp -d -t ntm-consumers.XXXXXX)"
 trap 'rm -rf "$work"' EXIT
 
 started=$(date +%s)
-echo "== packing libs/token (prepack builds it)"
-tarball="$(cd "$root/libs/token" && npm pack --silent --pack-destination "$work" | tail -n 1)"
-tarball="$work/$tarball"
+echo "== packing libs/token with npm run pack:lib (the documented script; prepack builds it)"
+tarball="$(cd "$root" && npm run --silent pack:lib -- "$work" | tail -n 1)"
 echo "   $(basename "$tarball"): $(du -k "$tarball" | cut -f1) KiB"
 
 echo "== checking the tarball's contents"

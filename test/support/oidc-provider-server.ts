@@ -52,6 +52,8 @@ export interface OidcServerOptions {
   tls?: { key: string; cert: string; ca: string };
   /** Client-credentials token lifetime. Default 3600 s. */
   ttlSeconds?: number;
+  /** Algorithms the server accepts, e.g. `clientAuthSigningAlgValues` for HS384/HS512 client assertions. */
+  enabledJWA?: Configuration['enabledJWA'];
 }
 
 /** Starts an oidc-provider issuer on a free loopback port. */
@@ -110,6 +112,7 @@ export async function startOidcServer(options: OidcServerOptions): Promise<OidcS
       ...options.features,
     } as Configuration['features'],
     ttl: { ClientCredentials: options.ttlSeconds ?? 3600 },
+    ...(options.enabledJWA ? { enabledJWA: options.enabledJWA } : {}),
     // The protocol tests never render a page; keep the server quiet and strict.
     renderError: (ctx, out) => {
       ctx.type = 'json';

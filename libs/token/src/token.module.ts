@@ -1,7 +1,7 @@
 import { checkTokenExchangeSources } from './config/token-exchange-sources.check.js';
 import { Logger, Module, type Provider } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { DiscoveryModule, ModuleRef } from '@nestjs/core';
+import { DiscoveryModule, DiscoveryService, MetadataScanner, ModuleRef } from '@nestjs/core';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { systemClock } from './clock.js';
 import { createTokenStore } from './stores/token-store.factory.js';
@@ -24,6 +24,7 @@ import { TokenFetch } from './http/token-fetch.js';
 import { TokenHttpInterceptor } from './http/token-http.interceptor.js';
 import { TokenMetadataAccessor } from './http/token-metadata.accessor.js';
 import { TokenRequestAuthorizer } from './http/token-request-authorizer.js';
+import { UseTokenProviderCheck } from './http/use-token.check.js';
 import { resolveTokenConfig, type ResolvedTokenConfig } from './config/token-config.loader.js';
 import { createStrategy, providerOptionsOf } from './config/token-strategy.factory.js';
 import type { ProviderOptions } from './config/provider-options.schema.js';
@@ -100,6 +101,19 @@ const refreshSchedulerProvider: Provider = {
     new TokenRefreshScheduler(tokens, registry ?? new SchedulerRegistry(), config.refresh),
 };
 
+/** At start-up: every `@UseToken('name')` names a registered provider (or a warning, if so configured). */
+const useTokenCheckProvider: Provider = {
+  provide: UseTokenProviderCheck,
+  inject: [DiscoveryService, MetadataScanner, TokenMetadataAccessor, TokenService, TOKEN_RESOLVED_CONFIG],
+  useFactory: (
+    discovery: DiscoveryService,
+    scanner: MetadataScanner,
+    accessor: TokenMetadataAccessor,
+    tokens: TokenService,
+    config: ResolvedTokenConfig,
+  ) => new UseTokenProviderCheck(discovery, scanner, accessor, tokens, config.unregisteredProviders),
+};
+
 /**
  * Registers `TokenService` with the providers from the options or from `ConfigService`'s `token`
  * namespace. Global by default (`isGlobal: true`), like `ConfigModule`.
@@ -121,6 +135,7 @@ const refreshSchedulerProvider: Provider = {
     // HTTP integration: @UseToken contexts, the axios interceptor, the fetch wrapper.
     TokenMetadataAccessor,
     TokenContextExplorer,
+    useTokenCheckProvider,
     TokenRequestAuthorizer,
     TokenHttpInterceptor,
     TokenFetch,

@@ -46,6 +46,11 @@ export const tokenConfigSchema = z.strictObject({
       cron: z.string().min(1).optional(),
     })
     .optional(),
+  /**
+   * What start-up does when a `@UseToken('name')` names no registered provider: `'fail'` (default),
+   * or `'warn'` for applications that `register()` providers after start-up.
+   */
+  unregisteredProviders: z.enum(['fail', 'warn']).optional(),
   /** `memory` (default) keeps tokens in the process; `redis` shares them across replicas. */
   store: z.enum(['memory', 'redis']).optional(),
   /** Connection, encryption keys and lock timings for `store: 'redis'`; see `redisStoreOptionsSchema`. */

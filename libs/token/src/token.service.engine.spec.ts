@@ -316,8 +316,8 @@ describe('TokenService refresh engine', () => {
       'log token provider "p": new token, expires in 3600 s',
       'log token provider "p": new token, expires in 3600 s (background refresh)',
       'warn token provider "p": could not get a token: endpoint down (failure 1); retry in 500 ms; serving the cached token meanwhile',
-      'warn token provider "p": could not get a token: endpoint down (failure 2); retry in 1000 ms; no valid token cached',
-      'error token provider "p": could not get a token: endpoint down; no valid token left, callers fail until a refresh succeeds',
+      // One line per failure: no token left to serve, so an ERROR, and no second line for the same event.
+      'error token provider "p": could not get a token: endpoint down (failure 2); retry in 1000 ms; no valid token cached, callers fail until a refresh succeeds',
       'log token provider "p": new token, expires in 3600 s; recovered after 2 failed attempts',
     ]);
     expect(service.getStats().tokens.p).toMatchObject({

@@ -3,6 +3,7 @@ import type { z } from 'zod';
 import { TOKEN_CONFIG_NAMESPACE } from '../token.constants.js';
 import { InvalidTokenOptionsError } from '../token.errors.js';
 import { tokenConfigSchema, type TokenModuleOptions } from '../token.options.js';
+import { envVariableOf, recordEnvOrigin } from './env-origins.js';
 import { checkRequiredBaseUrls } from './require-base-urls.check.js';
 import { hideSecretsFromInspection } from './secret-hiding.js';
 import { markValidated, parseOrThrow, refuseReservedKeys } from './validation.js';
@@ -24,7 +25,10 @@ export function resolveTokenConfig(options: TokenModuleOptions, config?: ConfigS
   for (const [key, value] of Object.entries(plain)) if (value !== undefined) merged[key] = value;
   if (typeof store === 'string') merged.store = store;
   else if (store !== undefined) delete merged.store; // an instance is not configuration
-  const resolved = parseOrThrow(tokenConfigSchema, merged, 'token module options');
+  const resolved = parseOrThrow(tokenConfigSchema, merged, 'token module options', {
+    // A mistake in what tokenConfigFromEnv read names its variable.
+    variableOf: (path) => envVariableOf(plain, path) ?? envVariableOf(fromConfigService, path),
+  });
   checkRequiredBaseUrls(resolved);
   // Validated once: the strategies and `register` take these as they are.
   for (const provider of Object.values(resolved.providers ?? {})) markValidated(provider);
@@ -60,6 +64,12 @@ export function tokenConfigFromEnv(
     );
     let node = root;
     for (const [index, key] of keys.slice(0, -1).entries()) {
+      recordEnvOrigin(
+        node,
+        variablePrefix(prefix, path, index),
+        key,
+        `${prefix}${path.slice(0, index + 1).join('__')}`,
+      );
       // Own properties only: `constructor` or `prototype` must name options, never reach Object.
       if (!Object.hasOwn(node, key)) node[key] = {};
       const next = node[key];
@@ -74,6 +84,7 @@ export function tokenConfigFromEnv(
       node = next as Record<string, unknown>;
     }
     const key = keys[keys.length - 1];
+    recordEnvOrigin(node, variablePrefix(prefix, path, keys.length - 1), key, name);
     const value = convert(raw, key);
     const existing = Object.hasOwn(node, key) ? node[key] : undefined;
     if (typeof existing === 'object' && existing !== null) {
@@ -89,6 +100,11 @@ export function tokenConfigFromEnv(
     } else node[key] = value;
   }
   return root;
+}
+
+/** What the variables of the options at depth `depth` of `path` start with: `TOKEN__PROVIDERS__KLING__`. */
+function variablePrefix(prefix: string, path: string[], depth: number): string {
+  return depth === 0 ? prefix : `${prefix}${path.slice(0, depth).join('__')}__`;
 }
 
 function camelCase(segment: string): string {

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { InvalidTokenOptionsError } from '../token.errors.js';
+import { plainIssueMessage } from './plain-issues.js';
 
 /**
  * Turns a zod issue into a field name and a message that names it. Zod messages describe the
@@ -10,16 +11,43 @@ export function describeZodIssue(issue: z.core.$ZodIssue): { field: string; mess
   return { field, message: field ? `"${field}" ${issue.message}` : issue.message };
 }
 
+/** How `parseOrThrow` describes a mistake: the environment variable behind a path, when there is one. */
+export interface ParseContext {
+  variableOf?: (path: readonly PropertyKey[]) => string | undefined;
+}
+
 /**
- * Parses `value` or throws `InvalidTokenOptionsError` naming the provider (when the path starts with
- * `providers.<name>`) and the field.
+ * Parses `value` or throws one `InvalidTokenOptionsError` listing every mistake in plain words, each
+ * naming the provider (when the path starts with `providers.<name>`), the field and, with
+ * `context.variableOf`, the environment variable. The error's `provider` and `field` are the first's.
  */
-export function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown, subject: string): z.output<S> {
+export function parseOrThrow<S extends z.ZodType>(
+  schema: S,
+  value: unknown,
+  subject: string,
+  context: ParseContext = {},
+): z.output<S> {
   refuseReservedKeys(value, subject);
-  const result = schema.safeParse(value);
+  const result = schema.safeParse(value, { error: plainIssueMessage });
   if (result.success) return result.data;
-  const issue = result.error.issues[0];
-  throw optionsError(issue.path, issue.message, subject);
+  const problems = result.error.issues.flatMap(perField).map(({ path, message }) => {
+    const variable = context.variableOf?.(path);
+    return optionsError(path, variable ? `${message} (environment variable ${variable})` : message, subject);
+  });
+  if (problems.length === 1) throw problems[0];
+  const lines = problems.map((problem) => `  - ${problem.message.replace(`${subject}: `, '')}`);
+  throw new InvalidTokenOptionsError(
+    `${subject}: ${problems.length} mistakes:\n${lines.join('\n')}`,
+    problems[0].provider,
+    problems[0].field,
+  );
+}
+
+/** An issue per field: an unknown key is a mistake of its own, named by its path. */
+function perField(issue: z.core.$ZodIssue): Array<{ path: PropertyKey[]; message: string }> {
+  if (issue.code === 'unrecognized_keys')
+    return issue.keys.map((key) => ({ path: [...issue.path, key], message: issue.message }));
+  return [{ path: issue.path, message: issue.message }];
 }
 
 /** Objects this module has already parsed (start-up configuration), so nothing parses them twice. */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { nonEmptyString } from '../config/provider-options.schema.js';
+import { privateKeyField } from '../strategies/private-key.pem.js';
 
 /** Algorithms DPoP proofs are signed with. */
 export const DPOP_ALGORITHMS = ['ES256', 'EdDSA', 'RS256', 'PS256'] as const;
@@ -16,11 +16,7 @@ export const dpopSchema = z.union([
   z
     .object({
       /** PKCS#8 PEM or private JWK. Default: a key generated at start-up (per process). */
-      privateKey: z
-        .union([nonEmptyString(), z.record(z.string(), z.unknown())], {
-          error: 'must be a PEM string or a JWK object',
-        })
-        .optional(),
+      privateKey: privateKeyField().optional(),
       /** Default: from the key (EC P-256 → ES256, Ed25519 → EdDSA, RSA → RS256); ES256 for a generated key. */
       algorithm: z.enum(DPOP_ALGORITHMS, { error: 'must be one of ES256, EdDSA, RS256, PS256' }).optional(),
       /** Origins whose nonce is remembered. Default 100. */

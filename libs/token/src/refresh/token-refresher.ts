@@ -202,10 +202,14 @@ export class TokenRefresher {
       serving ? entry.info!.expiresAt - now : undefined,
     );
     entry.nextAttemptAt = now + retryInMs;
-    this.deps.logger.warn(
-      `${failure.message} (failure ${entry.consecutiveFailures}); retry in ${Math.round(retryInMs)} ms; ` +
-        (serving ? 'serving the cached token meanwhile' : 'no valid token cached'),
-    );
+    const line = `${failure.message} (failure ${entry.consecutiveFailures}); retry in ${Math.round(retryInMs)} ms; `;
+    // One line per failure: a WARN while the cached token still serves, an ERROR when callers fail
+    // (which also stands for the "no valid token" line of this episode).
+    if (serving) this.deps.logger.warn(`${line}serving the cached token meanwhile`);
+    else {
+      entry.expiryReported = true;
+      this.deps.logger.error(`${line}no valid token cached, callers fail until a refresh succeeds`);
+    }
     this.emit('refresh-failed', {
       provider: entry.name,
       error: failure,

@@ -2,6 +2,7 @@ import type { ResolvedTokenConfig } from '../config/token-config.loader.js';
 import { InvalidTokenOptionsError } from '../token.errors.js';
 import type { RedisClientLike, TokenModuleOptions } from '../token.options.js';
 import { MemoryTokenStore } from './memory-token.store.js';
+import { IOREDIS, importOptional } from './optional-dependency.js';
 import type { RedisClient } from './redis-client.factory.js';
 import type { TokenStore } from './token-store.interface.js';
 
@@ -26,6 +27,8 @@ export async function createTokenStore(
         'redis.encryptionKeys',
       );
     }
+    // Without ioredis installed: a typed error naming the option and the install command.
+    await importOptional(IOREDIS);
     const { RedisTokenStore } = await import('./redis-token.store.js');
     // The module options type the client structurally (see RedisClientLike); it is an ioredis client.
     return new RedisTokenStore(config.redis, redisClient as RedisClient | undefined);

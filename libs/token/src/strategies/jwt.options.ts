@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { nonEmptyString, providerOptionsSchema } from '../config/provider-options.schema.js';
 import { privateKeyProblem } from './private-key.check.js';
+import { privateKeyField } from './private-key.pem.js';
 
 const symmetric = ['HS256', 'HS384', 'HS512'] as const;
 const asymmetric = [
@@ -30,8 +31,8 @@ export const jwtProviderSchema = providerOptionsSchema
     accessKey: nonEmptyString(),
     /** HMAC secret, for HS256/384/512. */
     secretKey: nonEmptyString().optional(),
-    /** PEM (PKCS#8) or JWK private key, for RS*, PS*, ES* and EdDSA. */
-    privateKey: z.union([nonEmptyString(), z.record(z.string(), z.unknown())]).optional(),
+    /** PEM (PKCS#8, PKCS#1 or SEC1) or JWK private key, for RS*, PS*, ES* and EdDSA. */
+    privateKey: privateKeyField().optional(),
     /** Default `HS256`. */
     algorithm: z.enum([...symmetric, ...asymmetric]).optional(),
     /** Token lifetime in seconds. Default 1800 (30 minutes). */

@@ -47,7 +47,10 @@ export function privateKeyProblem(
   algorithm = 'RS256',
 ): string | undefined {
   if (typeof privateKey === 'string' && !privateKey.includes(PKCS8_PEM_HEADER)) {
-    return `must be a PKCS#8 PEM ("${PKCS8_PEM_HEADER}") or a JWK object`;
+    return (
+      `must be a PKCS#8 PEM ("${PKCS8_PEM_HEADER}"; PKCS#1 "BEGIN RSA PRIVATE KEY" and SEC1 ` +
+      '"BEGIN EC PRIVATE KEY" are converted), unencrypted, or a private JWK object'
+    );
   }
   if (typeof privateKey !== 'string' && typeof privateKey.d !== 'string') {
     return 'must be a private JWK (with "d")';

@@ -38,6 +38,8 @@ export const TEST_SECRETS: readonly string[] = [
   'Sp-inspect-SENTINEL-password-2c9d',
   'Fleet-rt-client-SECRET-77d0',
   'Dc-e2e-SECRET-canary.7d1e_q',
+  'Tm-typical-SECRET-canary-8e4d',
+  'Cj-client-secret-jwt-SECRET-canary.5f0c-0123456789abcdef0123456789abcdef0123456789ab',
   'Jb-e2e-SECRET-canary.3c9d_w',
   'Tx-e2e-SECRET-canary.5b8a_v',
   'Ch-e2e-SECRET-canary.1f6c_u',

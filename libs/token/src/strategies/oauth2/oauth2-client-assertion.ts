@@ -7,6 +7,10 @@ import { importPrivateKey } from '../private-key.check.js';
 export const CLIENT_ASSERTION_ALGORITHMS = ['RS256', 'ES256', 'EdDSA'] as const;
 export type ClientAssertionAlgorithm = (typeof CLIENT_ASSERTION_ALGORITHMS)[number];
 
+/** Algorithms `client_secret_jwt` (RFC 7523 §2.2, HMAC with the client secret) signs with. */
+export const CLIENT_SECRET_JWT_ALGORITHMS = ['HS256', 'HS384', 'HS512'] as const;
+export type ClientSecretJwtAlgorithm = (typeof CLIENT_SECRET_JWT_ALGORITHMS)[number];
+
 /** RFC 7523 §2.2 value of `client_assertion_type`. */
 export const JWT_BEARER_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 
@@ -20,10 +24,12 @@ export interface ClientAssertionOptions {
   clientId: string;
   /** `aud`: the token endpoint URL. */
   audience: string;
-  /** PEM (PKCS#8) or JWK private key. */
-  privateKey: string | Record<string, unknown>;
-  /** Default `RS256`. */
-  algorithm?: ClientAssertionAlgorithm;
+  /** PEM (PKCS#8) or JWK private key, for `private_key_jwt`. */
+  privateKey?: string | Record<string, unknown>;
+  /** The client secret, the HMAC key of `client_secret_jwt` (HS256/384/512). */
+  clientSecret?: string;
+  /** Default `RS256` (`HS256` with `clientSecret`). */
+  algorithm?: ClientAssertionAlgorithm | ClientSecretJwtAlgorithm;
   /** Goes into the `kid` header, so the server can pick the key. */
   keyId?: string;
 }
@@ -36,13 +42,13 @@ export interface ClientAssertionOptions {
 export class ClientAssertionSigner {
   readonly #options: ClientAssertionOptions;
   readonly #clock: Clock;
-  readonly #algorithm: ClientAssertionAlgorithm;
+  readonly #algorithm: ClientAssertionAlgorithm | ClientSecretJwtAlgorithm;
   #key?: Promise<CryptoKey | Uint8Array>;
 
   constructor(options: ClientAssertionOptions, clock: Clock) {
     this.#options = options;
     this.#clock = clock;
-    this.#algorithm = options.algorithm ?? 'RS256';
+    this.#algorithm = options.algorithm ?? (options.clientSecret !== undefined ? 'HS256' : 'RS256');
   }
 
   async sign(): Promise<string> {
@@ -71,7 +77,9 @@ export class ClientAssertionSigner {
   }
 
   async #importKey(): Promise<CryptoKey | Uint8Array> {
-    const { privateKey } = this.#options;
+    const { privateKey, clientSecret } = this.#options;
+    // client_secret_jwt: the secret's UTF-8 bytes are the HMAC key (RFC 7518 §3.2, as servers read it).
+    if (clientSecret !== undefined) return new TextEncoder().encode(clientSecret);
     return importPrivateKey(privateKey!, this.#algorithm, 'oauth2');
   }
 }

@@ -3,6 +3,7 @@ import {
   ClientAssertionSigner,
   JWT_BEARER_ASSERTION_TYPE,
   type ClientAssertionAlgorithm,
+  type ClientSecretJwtAlgorithm,
 } from './oauth2-client-assertion.js';
 
 /** How the client proves who it is to the token endpoint. */
@@ -10,6 +11,7 @@ export type OAuth2ClientAuthMethod =
   | 'client_secret_basic'
   | 'client_secret_post'
   | 'private_key_jwt'
+  | 'client_secret_jwt'
   | 'tls_client_auth'
   | 'self_signed_tls_client_auth';
 
@@ -19,7 +21,7 @@ export interface OAuth2ClientCredentials {
   /** Default `client_secret_basic`. */
   clientAuth?: OAuth2ClientAuthMethod;
   privateKey?: string | Record<string, unknown>;
-  signingAlgorithm?: ClientAssertionAlgorithm;
+  signingAlgorithm?: ClientAssertionAlgorithm | ClientSecretJwtAlgorithm;
   keyId?: string;
 }
 
@@ -55,12 +57,14 @@ export class OAuth2ClientAuthenticator {
   constructor(credentials: OAuth2ClientCredentials, tokenUrl: string, clock: Clock) {
     this.#credentials = credentials;
     this.method = credentials.clientAuth ?? 'client_secret_basic';
-    if (this.method === 'private_key_jwt') {
+    if (this.method === 'private_key_jwt' || this.method === 'client_secret_jwt') {
       this.#signer = new ClientAssertionSigner(
         {
           clientId: credentials.clientId,
           audience: tokenUrl,
-          privateKey: credentials.privateKey ?? '',
+          ...(this.method === 'private_key_jwt'
+            ? { privateKey: credentials.privateKey ?? '' }
+            : { clientSecret: credentials.clientSecret ?? '' }),
           algorithm: credentials.signingAlgorithm,
           keyId: credentials.keyId,
         },
@@ -98,7 +102,8 @@ export class OAuth2ClientAuthenticator {
       case 'self_signed_tls_client_auth':
         // RFC 8705 §2: the TLS handshake's certificate authenticates; the body names the client.
         return { headers: {}, params: { client_id: clientId }, secrets: [] };
-      case 'private_key_jwt': {
+      case 'private_key_jwt':
+      case 'client_secret_jwt': {
         const assertion = await this.#signer!.sign();
         return {
           headers: {},

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { nonEmptyString } from '../../config/provider-options.schema.js';
 import { privateKeyProblem } from '../private-key.check.js';
+import { privateKeyField } from '../private-key.pem.js';
 import { CLIENT_ASSERTION_ALGORITHMS } from './oauth2-client-assertion.js';
 
 /** RFC 7523 §2.1 grant type. */
@@ -10,9 +11,7 @@ export const TOKEN_EXCHANGE_GRANT_TYPE = 'urn:ietf:params:oauth:grant-type:token
 /** RFC 8693 §3 token type of an OAuth access token: the default subject and actor token type. */
 export const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
 
-const privateKeySchema = z.union([nonEmptyString(), z.record(z.string(), z.unknown())], {
-  error: 'must be a PEM string or a JWK object',
-});
+const privateKeySchema = privateKeyField();
 
 /**
  * `jwtBearer`: get tokens with the JWT-bearer grant (RFC 7523 §2.1), as service accounts do: an

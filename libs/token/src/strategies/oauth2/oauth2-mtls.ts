@@ -1,6 +1,6 @@
 import { Agent, request as httpsRequest } from 'node:https';
 import { z } from 'zod';
-import { nonEmptyString } from '../../config/provider-options.schema.js';
+import { pemText } from '../private-key.pem.js';
 import { InvalidTokenOptionsError } from '../../token.errors.js';
 import { createSecureContext, rootCertificates, type SecureContext } from 'node:tls';
 import { Readable } from 'node:stream';
@@ -26,13 +26,13 @@ const PEM_CERTIFICATE = '-----BEGIN CERTIFICATE-----';
 export const mtlsSchema = z
   .object({
     /** PEM certificate (chain). */
-    certificate: nonEmptyString().refine((value) => value.includes(PEM_CERTIFICATE), {
+    certificate: pemText().refine((value) => value.includes(PEM_CERTIFICATE), {
       message: `must be a PEM certificate ("${PEM_CERTIFICATE}")`,
     }),
     /** PEM private key of the certificate. */
-    privateKey: nonEmptyString(),
+    privateKey: pemText(),
     /** PEM CA certificate(s) to trust for the servers, besides the system ones. */
-    ca: nonEmptyString().optional(),
+    ca: pemText().optional(),
     /** Send the certificate on the provider's API requests too (certificate-bound tokens). Default true. */
     boundTokens: z.boolean().optional(),
   })

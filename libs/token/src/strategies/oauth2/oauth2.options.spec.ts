@@ -84,7 +84,7 @@ describe('oauth2ProviderSchema', () => {
       { ...base, tokenUrl: `https://svc:${SECRET}@auth.example.com/token` },
       'tokenUrl',
     ],
-    ['an unknown clientAuth', { ...base, clientAuth: 'client_secret_jwt' }, 'clientAuth'],
+    ['an unknown clientAuth', { ...base, clientAuth: 'none' }, 'clientAuth'],
     [
       'an unknown algorithm',
       {

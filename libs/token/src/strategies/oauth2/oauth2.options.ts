@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import { tokenUrlProblem } from './token-endpoint-url.js';
 import { nonEmptyString, providerOptionsSchema } from '../../config/provider-options.schema.js';
-import { CLIENT_ASSERTION_ALGORITHMS } from './oauth2-client-assertion.js';
+import { CLIENT_ASSERTION_ALGORITHMS, CLIENT_SECRET_JWT_ALGORITHMS } from './oauth2-client-assertion.js';
 import { privateKeyProblem } from '../private-key.check.js';
+import { privateKeyField } from '../private-key.pem.js';
 import { headerSafeProblem, scopeProblem, tenantProblem } from '../../token-request-parameters.js';
 import { oauth2DiscoverySchema } from './oauth2-discovery.js';
 import { dpopSchema } from '../../dpop/dpop.options.js';
@@ -72,27 +73,30 @@ export const oauth2ProviderSchema = providerOptionsSchema
           'client_secret_basic',
           'client_secret_post',
           'private_key_jwt',
+          'client_secret_jwt',
           'tls_client_auth',
           'self_signed_tls_client_auth',
         ],
         {
           error:
-            'must be one of client_secret_basic, client_secret_post, private_key_jwt, tls_client_auth, ' +
-            'self_signed_tls_client_auth',
+            'must be one of client_secret_basic, client_secret_post, private_key_jwt, client_secret_jwt, ' +
+            'tls_client_auth, self_signed_tls_client_auth',
         },
       )
       .optional(),
     /** For `private_key_jwt`: PEM (PKCS#8, `-----BEGIN PRIVATE KEY-----`) or private JWK. */
-    privateKey: z
-      .union([nonEmptyString(), z.record(z.string(), z.unknown())], {
-        error: 'must be a PEM string or a JWK object',
+    privateKey: privateKeyField().optional(),
+    /**
+     * For `private_key_jwt`: RS256 (default), ES256 or EdDSA. For `client_secret_jwt`: HS256
+     * (default), HS384 or HS512, keyed with `clientSecret`.
+     */
+    signingAlgorithm: z
+      .enum([...CLIENT_ASSERTION_ALGORITHMS, ...CLIENT_SECRET_JWT_ALGORITHMS], {
+        error:
+          'must be one of RS256, ES256, EdDSA (private_key_jwt), HS256, HS384, HS512 (client_secret_jwt)',
       })
       .optional(),
-    /** For `private_key_jwt`. Default `RS256`. */
-    signingAlgorithm: z
-      .enum(CLIENT_ASSERTION_ALGORITHMS, { error: 'must be one of RS256, ES256, EdDSA' })
-      .optional(),
-    /** For `private_key_jwt`: the `kid` header of the assertion. */
+    /** For `private_key_jwt` and `client_secret_jwt`: the `kid` header of the assertion. */
     keyId: nonEmptyString().optional(),
     /** Space-separated string or list; sent space-joined. */
     scope: stringOrList().optional(),
@@ -158,6 +162,20 @@ export const oauth2ProviderSchema = providerOptionsSchema
     }
 
     const clientAuth = value.clientAuth ?? 'client_secret_basic';
+    const hmac = (CLIENT_SECRET_JWT_ALGORITHMS as readonly string[]).includes(value.signingAlgorithm ?? '');
+    if (clientAuth === 'client_secret_jwt' && value.signingAlgorithm !== undefined && !hmac) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['signingAlgorithm'],
+        message: 'must be HS256, HS384 or HS512 for client_secret_jwt',
+      });
+    } else if (clientAuth !== 'client_secret_jwt' && hmac) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['signingAlgorithm'],
+        message: `${String(value.signingAlgorithm)} signs client_secret_jwt assertions only (clientAuth: 'client_secret_jwt')`,
+      });
+    }
     if (clientAuth === 'private_key_jwt') {
       if (!value.privateKey) {
         ctx.addIssue({ code: 'custom', path: ['privateKey'], message: 'is required for private_key_jwt' });

@@ -234,7 +234,7 @@ describe('OAuth2Strategy: configuration', () => {
       ['signingAlgorithm', { signingAlgorithm: 'HS256' as never }],
       ['scope', { scope: [] }],
       ['timeoutMs', { timeoutMs: -1 }],
-      ['', { clientsecret: 'typo' } as never],
+      ['clientsecret', { clientsecret: 'typo' } as never], // an unknown option is named
     ];
     for (const [field, extra] of cases) {
       let error: unknown;

@@ -51,7 +51,7 @@ type ParsedOAuth2Config = z.output<typeof oauth2ProviderSchema>;
 
 /**
  * Gets tokens from an OAuth2 token endpoint with the client-credentials grant (RFC 6749 §4.4),
- * authenticating with `client_secret_basic` (default), `client_secret_post` or `private_key_jwt`
+ * authenticating with `client_secret_basic` (default), `client_secret_post`, `private_key_jwt` or `client_secret_jwt`
  * (RFC 7523). When the server hands out a `refresh_token`, the next `generate()` spends it
  * (RFC 6749 §6) and falls back to client credentials when that fails in any way; the refresh token
  * is kept for the next attempt only after a 5xx, a 429 or a network failure or timeout. Responses are read
