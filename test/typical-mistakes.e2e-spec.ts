@@ -5,6 +5,8 @@ import { Test } from '@nestjs/testing';
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { decodeProtectedHeader, jwtVerify } from 'jose';
 import { TokenModule, TokenService, UseToken, tokenConfigFromEnv, type TokenModuleOptions } from '@app/token';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { LogCapture } from './support/log-capture.js';
 
 // The mistakes a new user makes in the first hour, each with the exact text they see (an error
@@ -263,6 +265,49 @@ const mistakes: Mistake[] = [
     expected: [
       'store: \'redis\' needs the package "ioredis", which is not installed: npm install ioredis ' +
         '(it is an optional peer dependency of nest-token-manager)',
+    ],
+  },
+  {
+    row: 6,
+    mistake: 'the token endpoint answers an HTML 500 (its URL with a query)',
+    seen: async () => {
+      // A proxy's error page: 2,100 bytes of HTML, nothing of it worth showing.
+      const page = '<html><body><h1>500 Internal Server Error</h1>' + ' '.repeat(2033) + '</body></html>';
+      const server = createServer((_request, response) => {
+        response.writeHead(500, { 'content-type': 'text/html' });
+        response.end(page);
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      logs = new LogCapture();
+      const moduleRef = await Test.createTestingModule({
+        imports: [
+          TokenModule.forRoot({
+            providers: {
+              partner: {
+                type: 'oauth2',
+                tokenUrl: `${origin}/oauth2/token?api-version=2`,
+                clientId: 'svc',
+                clientSecret: SECRET,
+              },
+            },
+            refresh: { enabled: false },
+          }),
+        ],
+      })
+        .setLogger(logs)
+        .compile();
+      const message = await messageOf(() => moduleRef.get(TokenService).getToken('partner'));
+      await moduleRef.close();
+      await new Promise((resolve) => server.close(resolve));
+      return [...message, ...libraryLines(logs, '"partner"')].map((line) =>
+        line.replaceAll(origin, 'http://127.0.0.1:PORT'),
+      );
+    },
+    expected: [
+      'token provider "partner": could not get a token: token endpoint http://127.0.0.1:PORT/oauth2/token returned 500 (HTML, 2.1 kB)',
+      'error token provider "partner": could not get a token: token endpoint http://127.0.0.1:PORT/oauth2/token returned 500 (HTML, 2.1 kB) ' +
+        '(failure 1); retry in N ms; no valid token cached, callers fail until a refresh succeeds',
     ],
   },
   {
