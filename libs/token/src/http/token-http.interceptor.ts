@@ -133,6 +133,9 @@ export class TokenHttpInterceptor implements OnModuleInit, OnApplicationShutdown
       },
       this.authorizer,
     );
-    return instance.request(config);
+    const response = await instance.request(config);
+    // The API answered the renewed token with something else than 401: it accepted it.
+    this.authorizer.noteAccepted(state.provider, info.token);
+    return response;
   }
 }
