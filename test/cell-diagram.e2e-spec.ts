@@ -1,0 +1,20 @@
+import { describe, expect, it } from '@jest/globals';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { renderCellDiagram } from '../bench/diagrams/cell-states.js';
+import { CELL_TRANSITIONS } from '../libs/token/src/refresh/token-cache-entry.js';
+
+const FILE = new URL('../docs/cell-states.mmd', import.meta.url);
+
+// The docs' state diagram of the token cell is generated from its transition table, not drawn by hand.
+describe('token cell state diagram', () => {
+  it('docs/cell-states.mmd is what the transition table generates (UPDATE_CELL_DIAGRAM=1 rewrites it)', () => {
+    const generated = renderCellDiagram();
+    if (process.env.UPDATE_CELL_DIAGRAM === '1') writeFileSync(FILE, generated);
+    expect(readFileSync(FILE, 'utf8')).toBe(generated);
+  });
+
+  it('every transition of the table appears as an edge', () => {
+    const diagram = renderCellDiagram();
+    for (const transition of CELL_TRANSITIONS) expect(diagram).toContain(`: ${transition.name}`);
+  });
+});
