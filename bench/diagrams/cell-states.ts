@@ -4,7 +4,7 @@
  * `token-cache-entry.ts`): the picture in the docs is generated, never drawn by hand, and a test
  * fails when the committed file no longer matches the table.
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import {
   CELL_TRANSITIONS,
@@ -40,8 +40,22 @@ export function renderCellDiagram(transitions: readonly CellTransition[] = CELL_
   return `${lines.join('\n')}\n`;
 }
 
+/** The generated block of a docs page, between its `cell-states:start` and `cell-states:end` markers. */
+export const DIAGRAM_BLOCK = /(<!-- cell-states:start[^>]*-->\n)[\s\S]*?(<!-- cell-states:end -->)/;
+
+/** The page with `diagram` in its generated block, as a Mermaid code block. */
+export function withDiagram(page: string, diagram: string): string {
+  return page.replace(
+    DIAGRAM_BLOCK,
+    (_all, start: string, end: string) => `${start}\n\`\`\`mermaid\n${diagram}\`\`\`\n\n${end}`,
+  );
+}
+
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const out = process.argv[2] ?? 'docs/cell-states.mmd';
-  writeFileSync(out, renderCellDiagram());
-  console.log(`wrote ${out}`);
+  const page = process.argv[3] ?? 'docs/how-it-works.md';
+  const diagram = renderCellDiagram();
+  writeFileSync(out, diagram);
+  writeFileSync(page, withDiagram(readFileSync(page, 'utf8'), diagram));
+  console.log(`wrote ${out} and the diagram in ${page}`);
 }
