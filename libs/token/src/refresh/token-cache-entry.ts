@@ -134,7 +134,7 @@ export const CELL_TRANSITIONS: readonly CellTransition[] = [
  * The transitions are the methods below, each named in {@link CELL_TRANSITIONS} with the states it
  * leaves and enters; `docs/cell-states.mmd` is generated from that table (`npm run cell-diagram`).
  *
- * GUARANTEES (checked over random event sequences by `token-cell.model.spec.ts`):
+ * GUARANTEES (checked over random event sequences by `token-cell.model.fuzz.spec.ts`):
  * 1. No caller is handed a token past its expiry, nor within the hand-out guard before it
  *    ({@link handOutGuardMs}): `usableUntil` is the last instant a token is served.
  * 2. While a usable token is held no caller fails: a failed refresh falls back to it.
