@@ -24,6 +24,7 @@ const SCENARIOS = [
   'herd.bench.js',
   'lifetime.bench.js',
   'outage.bench.js',
+  'outage-recovery.bench.js',
   'fleet.bench.js',
   'fleet-topology.bench.js',
   'interceptor.bench.js',

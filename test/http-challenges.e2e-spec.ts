@@ -42,12 +42,11 @@ describe('RFC 6750 challenges (axios and fetch) vs oidc-provider', () => {
   const tokenRequests = () => bed.issuer.tokenCalls.length;
 
   /**
-   * Revokes the cached token at the issuer: the API will answer invalid_token. The token is first
-   * replaced by an ordinary refresh: each case starts as production would, with a token that no
-   * earlier 401 renewal brought (a renewed token rejected again starts the renewal backoff).
+   * Revokes the cached token at the issuer: the API will answer invalid_token. The token may be one
+   * an earlier case's 401 renewal brought and the API accepted: its rejection is a revocation too.
    */
   async function revokeCached(): Promise<string> {
-    const { token } = await bed.tokens.refreshToken('orders');
+    const { token } = await bed.tokens.getToken('orders');
     await (await bed.issuer.provider.ClientCredentials.find(token))!.destroy();
     return token;
   }
@@ -73,6 +72,19 @@ describe('RFC 6750 challenges (axios and fetch) vs oidc-provider', () => {
       expect(tokenRequests() - before).toBe(1);
     });
 
+    it('a token a 401 renewal brought, accepted by the API and later revoked: 50 concurrent 401s → one token request, every caller 200', async () => {
+      await revokeCached();
+      await expect(request(client, '/orders/orders:read')).resolves.toBe(200); // the renewal's token, accepted
+      const renewed = await revokeCached();
+      const before = tokenRequests();
+      const statuses = await Promise.all(
+        Array.from({ length: 50 }, () => request(client, '/orders/orders:read').catch(statusOfRefusal)),
+      );
+      expect(new Set(statuses)).toEqual(new Set([200]));
+      expect(tokenRequests() - before).toBe(1);
+      expect((await bed.tokens.getToken('orders')).token).not.toBe(renewed);
+    });
+
     it('insufficient_scope (403) → a typed error naming the scope asked for; no refresh, no retry', async () => {
       await bed.tokens.getToken('orders');
       const before = tokenRequests();
@@ -90,7 +102,7 @@ describe('RFC 6750 challenges (axios and fetch) vs oidc-provider', () => {
     });
 
     it('a 401 whose challenge does not parse → as before: evict and retry once', async () => {
-      await bed.tokens.refreshToken('orders'); // a token from an ordinary refresh, as in revokeCached()
+      await bed.tokens.getToken('orders');
       bed.api.malformedChallenge = true;
       const before = tokenRequests();
       const outcome = await request(client, '/orders/orders:read').catch(statusOfRefusal);

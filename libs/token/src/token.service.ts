@@ -3,7 +3,6 @@ import { systemClock, type Clock } from './clock.js';
 import type { ProviderOptions } from './config/provider-options.schema.js';
 import { noteSenderConstraint } from './http/sender-constraints.js';
 import { TokenRefreshEngine } from './refresh/token-refresh.engine.js';
-import { decideUnauthorizedRenewal } from './refresh/token-refresh.state.js';
 import {
   collectTokenStats,
   forEachTokenEntry,
@@ -166,24 +165,30 @@ export class TokenService implements OnApplicationShutdown {
 
   /** Counts a request the HTTP integration retried after a 401; shows in `getStats()`. */
   recordUnauthorizedRetry(name: string): void {
-    this.entryOf(name).unauthorizedRetries++;
+    this.entryOf(name).retriedAfterRejection();
+  }
+
+  /**
+   * Tells the cache that an API accepted `token` (answered a request carrying it with something else
+   * than 401). A token a 401 renewal brought counts toward the renewal backoff only while it was never
+   * accepted: once accepted, its rejection is a revocation and renews at once. The HTTP integration
+   * calls this after a retry with a renewed token succeeds.
+   */
+  noteTokenAccepted(name: string, token: string): void {
+    this.entries.get(name)?.acceptedByApi(token);
   }
 
   /**
    * The token to retry a request with after an API rejected `rejectedToken` with 401, counted as a
    * retry. The first 401 for the current token evicts it and gets a new one (one refresh, however
-   * many requests were rejected). While the API rejects the renewed tokens too, renewals back off as
+   * many requests were rejected); so does a 401 for a token the API had accepted (a revocation).
+   * While the API rejects the renewed tokens before ever accepting one, renewals back off as
    * failed refreshes do (1 s doubling to 60 s, with jitter) and the cached token is returned meanwhile,
    * so requests get the API's 401 instead of costing a token request each; one warning says so.
    */
   async renewAfterUnauthorized(name: string, rejectedToken: string): Promise<TokenInfo> {
     const entry = this.entryOf(name);
-    const { renewal, episodeStarted } = decideUnauthorizedRenewal(
-      entry,
-      rejectedToken,
-      this.clock.now(),
-      this.random,
-    );
+    const { renewal, episodeStarted } = entry.rejectedByApi(rejectedToken, this.clock.now(), this.random);
     if (episodeStarted) {
       this.logger.warn(
         `token provider "${name}": the API rejected a freshly renewed token with 401 too; renewals after ` +
@@ -196,11 +201,11 @@ export class TokenService implements OnApplicationShutdown {
     } else if (renewal === 'renew') {
       await this.invalidate(name, { onlyIfToken: rejectedToken });
       info = await this.getToken(name);
-      entry.renewedToken = info.token;
+      entry.renewedAfterRejection(info.token);
     } else {
       info = await this.getToken(name);
     }
-    entry.unauthorizedRetries++;
+    entry.retriedAfterRejection();
     return info;
   }
 

@@ -125,7 +125,9 @@ function fetchWithTokens(
 
     await discardBody(first.response);
     const fresh = await authorizer.renewAfterUnauthorized(provider, info.token);
-    return (await attempt(spare, fresh)).response;
+    const retried = await attempt(spare, fresh);
+    if (retried.carried && retried.response.status !== 401) authorizer.noteAccepted(provider, fresh.token);
+    return retried.response;
   };
 }
 

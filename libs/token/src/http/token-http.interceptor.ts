@@ -133,6 +133,10 @@ export class TokenHttpInterceptor implements OnModuleInit, OnApplicationShutdown
       },
       this.authorizer,
     );
-    return instance.request(config);
+    const response = await instance.request(config);
+    // The API answered the renewed token with something else than 401 (a `validateStatus` may let
+    // a 401 through): it accepted it.
+    if (response.status !== 401) this.authorizer.noteAccepted(state.provider, info.token);
+    return response;
   }
 }

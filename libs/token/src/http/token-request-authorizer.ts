@@ -93,6 +93,11 @@ export class TokenRequestAuthorizer {
     return this.tokenService.renewAfterUnauthorized(provider, rejectedToken);
   }
 
+  /** The API answered the retry with a renewed token with something else than 401: it accepted it. */
+  noteAccepted(provider: string, token: string): void {
+    this.tokenService.noteTokenAccepted(provider, token);
+  }
+
   /** A provider with no `baseUrls` sends its token to any origin the origin rules let through: said once. */
   private warnUnbound(provider: string, options: Readonly<ProviderOptions>): void {
     const key = `${provider}\u0000*`;

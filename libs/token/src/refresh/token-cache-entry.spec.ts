@@ -37,7 +37,7 @@ describe('TokenCacheEntry incidents', () => {
     clock.advance(HOUR - 500_000); // inside the refresh window
     await refresher.start(entry, true);
     await refresher.start(entry, false, entry.info!.token);
-    entry.evict();
+    entry.evicted();
     await refresher.start(entry, false);
     expect(entry.refreshes).toBe(4);
     expect(entry.incidents).toBeUndefined();
@@ -84,7 +84,7 @@ describe('TokenCacheEntry incidents', () => {
     strategy.hold();
     const first = refresher.start(entry, false);
     await Promise.resolve(); // the store call starts on the next microtask
-    entry.evict();
+    entry.evicted();
     const second = refresher.start(entry, false);
     expect(entry.queued).toBe(second);
     strategy.release();

@@ -3,7 +3,7 @@ import type { Clock } from '../clock.js';
 import { parseProviderOptions, type ProviderOptions } from '../config/provider-options.schema.js';
 import { validatedOr } from '../config/validation.js';
 import type { TokenStore } from '../stores/token-store.interface.js';
-import { InvalidTokenOptionsError, TokenProviderNotFoundError } from '../token.errors.js';
+import { InvalidTokenOptionsError, TokenEndpointError, TokenProviderNotFoundError } from '../token.errors.js';
 import type { TokenEvents } from '../token.events.js';
 import type { TokenInfo } from '../token-info.js';
 import { requestParametersOf } from '../token-request-parameters.js';
@@ -102,7 +102,10 @@ export class TokenRefreshEngine {
   remove(name: string): boolean {
     const entry = this.entries.get(name);
     if (entry === undefined) return false;
-    for (const member of entry.withVariants()) this.evict(member);
+    for (const member of entry.withVariants()) {
+      member.closed();
+      this.schedule.remove(member);
+    }
     void closeStrategy(entry.strategy, this.deps.logger);
     return this.entries.delete(name);
   }
@@ -130,6 +133,8 @@ export class TokenRefreshEngine {
           logger: this.deps.logger,
           evict: (variant) => this.evict(variant),
         });
+        // A user's credential is used only when that user calls: never by the sweep.
+        if (entry !== base && parameters.subjectToken !== undefined) entry.madeFromPerCallCredential();
       }
     } catch (error) {
       return Promise.reject(error);
@@ -137,31 +142,60 @@ export class TokenRefreshEngine {
     const now = this.sample.read();
     const info = entry.info;
     if (options?.forceRefresh === true) {
-      entry.misses++;
+      entry.missed();
       // A forced refresh must not take back, from a shared store, the very token it is replacing.
-      return this.refresher.start(entry, false, info?.token);
+      return this.watched(base, entry, this.refresher.start(entry, false, info?.token));
     }
     switch (refreshStateOf(entry, now)) {
       case 'fresh':
-        entry.hits++;
+        entry.served();
         return entry.resolved!;
       case 'should-refresh':
-        entry.hits++;
-        this.refresher.inBackground(entry, now);
+        entry.served();
+        this.watched(base, entry, this.refresher.inBackground(entry, now));
         return entry.resolved!;
       case 'cooling-down':
-        if (info !== undefined && now < info.expiresAt) {
+        if (info !== undefined && now < entry.usableUntil) {
           // The endpoint fails: serve the valid token, and retry behind the caller once the backoff allows.
-          this.refresher.inBackground(entry, now);
+          this.watched(base, entry, this.refresher.inBackground(entry, now));
           return Promise.resolve(this.refresher.serveFallback(entry, info));
         }
-        entry.misses++;
+        entry.missed();
         return Promise.reject(this.refresher.noValidToken(entry, entry.lastError));
       case 'must-refresh':
-        entry.misses++;
-        return this.refresher
-          .start(entry, false)
-          .catch((error: unknown) => this.refresher.fallbackOrThrow(entry, error));
+        entry.missed();
+        return this.watched(base, entry, this.refresher.start(entry, false))!.catch((error: unknown) =>
+          this.refresher.fallbackOrThrow(entry, error),
+        );
+    }
+  }
+
+  /**
+   * `refresh`, watched: a variant made from a per-call credential is dropped (not retried) once the
+   * server refuses the credential (`invalid_grant`); its next caller starts afresh.
+   */
+  private watched<T extends Promise<TokenInfo> | undefined>(
+    base: TokenCacheEntry,
+    entry: TokenCacheEntry,
+    refresh: T,
+  ): T {
+    if (refresh !== undefined && entry.onDemandOnly) {
+      refresh.catch((error: unknown) => {
+        if (isCredentialRefused(error)) this.dropVariant(base, entry);
+      });
+    }
+    return refresh;
+  }
+
+  private dropVariant(base: TokenCacheEntry, variant: TokenCacheEntry): void {
+    const variants = base.variants;
+    if (variants === undefined) return;
+    for (const [key, member] of variants) {
+      if (member !== variant) continue;
+      variants.delete(key);
+      variant.closed();
+      this.schedule.remove(variant);
+      return;
     }
   }
 
@@ -207,7 +241,7 @@ export class TokenRefreshEngine {
 
   /** Forgets an entry's token and takes it out of the schedule. */
   private evict(entry: TokenCacheEntry): void {
-    entry.evict();
+    entry.evicted();
     this.schedule.remove(entry);
   }
 
@@ -239,4 +273,13 @@ export class TokenRefreshEngine {
       this.deps.logger.warn(`could not invalidate the shared token: ${(error as Error).message}`);
     }
   }
+}
+
+/** The server refused the grant itself (RFC 6749 §5.2 `invalid_grant`): for a subject token, it is gone. */
+function isCredentialRefused(error: unknown): boolean {
+  for (let cause = error, depth = 0; cause instanceof Error && depth < 5; depth++) {
+    if (cause instanceof TokenEndpointError && cause.error === 'invalid_grant') return true;
+    cause = cause.cause;
+  }
+  return false;
 }

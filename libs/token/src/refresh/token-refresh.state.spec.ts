@@ -1,13 +1,15 @@
 import { describe, expect, it } from '@jest/globals';
 import { TokenInfo } from '../token-info.js';
+import { TokenCacheEntry } from './token-cache-entry.js';
+import { planRefreshWindows } from './token-refresh.policy.js';
 import {
-  decideUnauthorizedRenewal,
   nextInstantOf,
   refreshStateOf,
   sweepShouldRefresh,
   type RefreshStateView,
-  type RenewalState,
 } from './token-refresh.state.js';
+import { StubStrategy } from '../../../../test/support/stub-strategy.js';
+import { ManualClock } from '../clock.js';
 
 const T = 1_700_000_000_000;
 // A one-hour token: refresh from +50 min, must refresh from +55 min, half life at +30 min.
@@ -15,6 +17,8 @@ const REFRESH = T + 3_000_000;
 const MUST = T + 3_300_000;
 const EXPIRES = T + 3_600_000;
 const HALF = T + 1_800_000;
+// The hand-out guard of a 5-minute margin: 250 ms.
+const USABLE = EXPIRES - 250;
 const info = new TokenInfo({ token: 'state-token', issuedAt: T, expiresAt: EXPIRES });
 const running = Promise.resolve(info);
 
@@ -24,6 +28,8 @@ function entry(overrides: Partial<RefreshStateView> = {}): RefreshStateView {
     refreshAt: REFRESH,
     mustRefreshAt: MUST,
     halfLifeAt: HALF,
+    usableUntil: USABLE,
+    onDemandOnly: false,
     inflight: undefined,
     inflightInBackground: false,
     consecutiveFailures: 0,
@@ -33,7 +39,13 @@ function entry(overrides: Partial<RefreshStateView> = {}): RefreshStateView {
   };
 }
 
-const none = { info: undefined, refreshAt: -Infinity, mustRefreshAt: -Infinity, halfLifeAt: -Infinity };
+const none = {
+  info: undefined,
+  refreshAt: -Infinity,
+  mustRefreshAt: -Infinity,
+  halfLifeAt: -Infinity,
+  usableUntil: -Infinity,
+};
 
 describe('refresh state machine', () => {
   it.each<[string, Partial<RefreshStateView>, number, string]>([
@@ -78,6 +90,24 @@ describe('refresh state machine', () => {
       'should-refresh',
     ],
     ['1 ms before expiry', {}, EXPIRES - 1, 'must-refresh'],
+    [
+      'failing, 1 ms before the hand-out guard: served',
+      { consecutiveFailures: 2, nextAttemptAt: EXPIRES },
+      USABLE - 1,
+      'cooling-down',
+    ],
+    [
+      'failing, inside the hand-out guard, backoff over: not served',
+      { consecutiveFailures: 2, nextAttemptAt: USABLE },
+      USABLE,
+      'must-refresh',
+    ],
+    [
+      'inside the hand-out guard, a background refresh running: not served',
+      { inflight: running, inflightInBackground: true },
+      USABLE,
+      'must-refresh',
+    ],
     ['at expiry', {}, EXPIRES, 'must-refresh'],
     [
       'expired, failing, cooling down',
@@ -104,6 +134,7 @@ describe('refresh state machine', () => {
     ['refreshes take 5 min: the same instant', { lastRefreshDurationMs: 300_000 }, REFRESH],
     ['refreshes take 40 min: not before half its life', { lastRefreshDurationMs: 2_400_000 }, HALF],
     ['failing: when the backoff ends', { consecutiveFailures: 1, nextAttemptAt: T + 42 }, T + 42],
+    ['made from a per-call credential: never', { onDemandOnly: true }, undefined],
   ])('next instant of interest, %s', (_name, overrides, expected) => {
     expect(nextInstantOf(entry(overrides))).toBe(expected);
   });
@@ -123,63 +154,90 @@ describe('refresh state machine', () => {
     ['cooling down', { consecutiveFailures: 1, nextAttemptAt: REFRESH + 1 }, REFRESH, 30_000, false],
     ['backoff over', { consecutiveFailures: 1, nextAttemptAt: REFRESH }, REFRESH, 30_000, true],
     ['expired, backoff over', { consecutiveFailures: 4, nextAttemptAt: EXPIRES }, EXPIRES + 1, 30_000, true],
+    ['made from a per-call credential, due', { onDemandOnly: true }, REFRESH, 30_000, false],
   ])('the sweep, %s', (_name, overrides, now, horizonMs, expected) => {
     expect(sweepShouldRefresh(entry(overrides), now, horizonMs)).toBe(expected);
   });
 });
 
-describe('renewals after a 401', () => {
-  function renewal(token = 'a'): RenewalState & { info: TokenInfo | undefined } {
-    return {
-      info: new TokenInfo({ token, expiresAt: EXPIRES }),
-      renewedToken: undefined,
-      countedRejection: undefined,
-      rejectedRenewals: 0,
-      nextRenewalAt: 0,
-    };
+describe('renewals after a 401 (the cell)', () => {
+  /** A cell holding `token`, taken in through the `refreshed` transition. */
+  function cell(token = 'a'): TokenCacheEntry {
+    const clock = new ManualClock(T);
+    const entry = new TokenCacheEntry('renewal', new StubStrategy(clock, 3_600_000, 'renewal'), {}, 300_000);
+    take(entry, token);
+    return entry;
+  }
+  function take(entry: TokenCacheEntry, token: string): void {
+    const info = new TokenInfo({ token, issuedAt: T, expiresAt: EXPIRES });
+    entry.refreshed(
+      info,
+      planRefreshWindows(EXPIRES, T, 300_000, () => 0),
+      T,
+      T,
+      'issued',
+    );
   }
 
   it('renews at once on the first 401 for a token from an ordinary refresh', () => {
-    expect(decideUnauthorizedRenewal(renewal('a'), 'a', T, () => 0)).toEqual({
-      renewal: 'renew',
-      episodeStarted: false,
-    });
+    expect(cell('a').rejectedByApi('a', T, () => 0)).toEqual({ renewal: 'renew', episodeStarted: false });
   });
 
   it('uses the current token when the rejected one was already replaced or evicted', () => {
-    expect(decideUnauthorizedRenewal(renewal('b'), 'a', T, () => 0).renewal).toBe('use-current');
-    const evicted = { ...renewal(), info: undefined };
-    expect(decideUnauthorizedRenewal(evicted, 'a', T, () => 0).renewal).toBe('use-current');
+    expect(cell('b').rejectedByApi('a', T, () => 0).renewal).toBe('use-current');
+    const evicted = cell('a');
+    evicted.evicted();
+    expect(evicted.rejectedByApi('a', T, () => 0).renewal).toBe('use-current');
   });
 
-  it('backs off, doubling, while the renewed tokens are rejected too; one episode start', () => {
-    const state = renewal('r1');
-    state.renewedToken = 'r1';
+  it('backs off, doubling, from the second renewed token in a row rejected before being accepted; one episode start', () => {
+    const state = cell('r1');
+    state.renewedAfterRejection('r1');
+    // The first renewed token rejected: it may have been revoked since; renewed at once.
+    expect(state.rejectedByApi('r1', T, () => 0)).toEqual({ renewal: 'renew', episodeStarted: false });
+    expect(state.rejectedRenewals).toBe(1);
+    take(state, 'r2');
+    state.renewedAfterRejection('r2');
     const steps: Array<[string, number, string, boolean, number]> = [
       // rejected token, now, decision, episode started, rejected renewals
-      ['r1', T, 'hold', true, 1], // 0.5–1 s backoff (random 0: 500 ms)
-      ['r1', T + 499, 'hold', false, 1], // the same token again: counted once
-      ['r1', T + 500, 'renew', false, 1],
+      ['r2', T, 'hold', true, 2], // 0.5–1 s backoff (random 0: 500 ms)
+      ['r2', T + 499, 'hold', false, 2], // the same token again: counted once
+      ['r2', T + 500, 'renew', false, 2],
     ];
     for (const [token, now, decision, started, count] of steps) {
-      expect(decideUnauthorizedRenewal(state, token, now, () => 0)).toEqual({
+      expect(state.rejectedByApi(token, now, () => 0)).toEqual({
         renewal: decision,
         episodeStarted: started,
       });
       expect(state.rejectedRenewals).toBe(count);
     }
-    // The renewal brought r2, rejected as well: 1 s now.
-    state.info = new TokenInfo({ token: 'r2', expiresAt: EXPIRES });
-    state.renewedToken = 'r2';
-    expect(decideUnauthorizedRenewal(state, 'r2', T + 600, () => 0)).toEqual({
-      renewal: 'hold',
-      episodeStarted: false,
-    });
+    // The renewal brought r3, rejected as well: 1 s now.
+    take(state, 'r3');
+    state.renewedAfterRejection('r3');
+    expect(state.rejectedByApi('r3', T + 600, () => 0)).toEqual({ renewal: 'hold', episodeStarted: false });
     expect(state.nextRenewalAt).toBe(T + 1_600);
-    expect(state.rejectedRenewals).toBe(2);
+    expect(state.rejectedRenewals).toBe(3);
     // A token from an ordinary refresh ends the episode: its first 401 renews at once.
-    state.info = new TokenInfo({ token: 'o1', expiresAt: EXPIRES });
-    expect(decideUnauthorizedRenewal(state, 'o1', T + 700, () => 0).renewal).toBe('renew');
+    take(state, 'o1');
+    expect(state.rejectedByApi('o1', T + 700, () => 0).renewal).toBe('renew');
     expect(state).toMatchObject({ rejectedRenewals: 0, nextRenewalAt: 0 });
+  });
+
+  it('a renewed token the API accepted and then rejects is a revocation: renewed at once', () => {
+    const state = cell('r1');
+    state.renewedAfterRejection('r1');
+    state.acceptedByApi('r1');
+    expect(state.rejectedByApi('r1', T, () => 0)).toEqual({ renewal: 'renew', episodeStarted: false });
+    expect(state.rejectedRenewals).toBe(0);
+  });
+
+  it('acceptance of another token changes nothing', () => {
+    const state = cell('r1');
+    state.renewedAfterRejection('r1');
+    state.rejectedByApi('r1', T, () => 0);
+    take(state, 'r2');
+    state.renewedAfterRejection('r2');
+    state.acceptedByApi('other');
+    expect(state.rejectedByApi('r2', T, () => 0).renewal).toBe('hold');
   });
 });

@@ -1,5 +1,4 @@
 import type { TokenInfo } from '../token-info.js';
-import { retryDelayMs } from './token-refresh.policy.js';
 
 /**
  * Where a provider's cached token stands at an instant, as in Azure's token cycler:
@@ -19,11 +18,15 @@ export interface RefreshStateView {
   readonly refreshAt: number;
   readonly mustRefreshAt: number;
   readonly halfLifeAt: number;
+  /** The last instant the token is handed out (its expiry less the hand-out guard). */
+  readonly usableUntil: number;
   readonly inflight: Promise<TokenInfo> | undefined;
   readonly inflightInBackground: boolean;
   readonly consecutiveFailures: number;
   readonly nextAttemptAt: number;
   readonly lastRefreshDurationMs: number | undefined;
+  /** Made from a per-call credential: never refreshed by the sweep. */
+  readonly onDemandOnly: boolean;
 }
 
 /**
@@ -31,8 +34,8 @@ export interface RefreshStateView {
  * clause, inlined), the slow path, the sweep, `getStats()` and health.
  */
 export function refreshStateOf(entry: RefreshStateView, now: number): RefreshState {
-  const info = entry.info;
-  if (info !== undefined && now < info.expiresAt) {
+  // A token inside its hand-out guard is not served: a request sent with it could reach the API late.
+  if (now < entry.usableUntil) {
     if (now < entry.refreshAt) return 'fresh';
     if (now <= entry.mustRefreshAt) return 'should-refresh';
     // Inside the margin while the endpoint is known to fail: keep serving the valid token.
@@ -53,7 +56,7 @@ export function refreshStateOf(entry: RefreshStateView, now: number): RefreshSta
  * or a refresh under way, whose end schedules it again).
  */
 export function nextInstantOf(entry: RefreshStateView): number | undefined {
-  if (entry.info === undefined || entry.inflight !== undefined) return undefined;
+  if (entry.info === undefined || entry.inflight !== undefined || entry.onDemandOnly) return undefined;
   if (entry.consecutiveFailures > 0) return entry.nextAttemptAt;
   const ahead = entry.mustRefreshAt - (entry.lastRefreshDurationMs ?? 0);
   return Math.min(entry.refreshAt, Math.max(entry.halfLifeAt, ahead));
@@ -67,52 +70,9 @@ export function nextInstantOf(entry: RefreshStateView): number | undefined {
  * never for a provider that was never fetched or was evicted.
  */
 export function sweepShouldRefresh(entry: RefreshStateView, now: number, horizonMs: number): boolean {
-  if (entry.info === undefined || entry.inflight !== undefined || now < entry.nextAttemptAt) return false;
+  if (entry.info === undefined || entry.inflight !== undefined || entry.onDemandOnly) return false;
+  if (now < entry.nextAttemptAt) return false;
   if (now >= entry.refreshAt) return true;
   const dueBy = now + horizonMs + (entry.lastRefreshDurationMs ?? 0);
   return now >= entry.halfLifeAt && dueBy > entry.mustRefreshAt;
-}
-
-/** What a renewal after a 401 does: renew now, use the token already current, or hold (cool-down). */
-export type UnauthorizedRenewal = 'renew' | 'use-current' | 'hold';
-
-/** The 401-renewal fields of a cache entry. */
-export interface RenewalState {
-  readonly info: TokenInfo | undefined;
-  renewedToken: string | undefined;
-  countedRejection: string | undefined;
-  rejectedRenewals: number;
-  nextRenewalAt: number;
-}
-
-/**
- * Decides what a 401 with `rejectedToken` leads to, and records it. The first 401 for a token that
- * came from an ordinary refresh renews at once. A token that a renewal itself brought, rejected
- * too, means the API rejects fresh tokens (revoked client, missing permission, clock skew on its
- * side): renewals then back off like failed refreshes, and callers keep the cached token meanwhile.
- * Returns whether this 401 started such an episode (the caller warns once).
- */
-export function decideUnauthorizedRenewal(
-  entry: RenewalState,
-  rejectedToken: string,
-  now: number,
-  random: () => number,
-): { renewal: UnauthorizedRenewal; episodeStarted: boolean } {
-  // Someone renewed (or evicted) already: a burst of 401s for one token costs one renewal.
-  if (entry.info?.token !== rejectedToken) return { renewal: 'use-current', episodeStarted: false };
-  let episodeStarted = false;
-  if (rejectedToken === entry.renewedToken) {
-    // Counted once, however many requests carried it.
-    if (entry.countedRejection !== rejectedToken) {
-      entry.countedRejection = rejectedToken;
-      entry.rejectedRenewals++;
-      entry.nextRenewalAt = now + retryDelayMs(entry.rejectedRenewals, random);
-      episodeStarted = entry.rejectedRenewals === 1;
-    }
-  } else {
-    // A token from an ordinary refresh: its first 401 renews at once, whatever came before.
-    entry.rejectedRenewals = 0;
-    entry.nextRenewalAt = 0;
-  }
-  return { renewal: now < entry.nextRenewalAt ? 'hold' : 'renew', episodeStarted };
 }

@@ -3,10 +3,10 @@ import type { Clock } from '../clock.js';
 import type { TokenStore } from '../stores/token-store.interface.js';
 import { TokenAcquisitionError, TokenRequestError } from '../token.errors.js';
 import type { TokenEventMap, TokenEvents } from '../token.events.js';
-import type { TokenCacheEntry } from './token-cache-entry.js';
+import type { TokenCacheEntry, TokenSource } from './token-cache-entry.js';
 import type { TokenInfo } from '../token-info.js';
 import { admissionProblem, admissionRulesOf, admitToken, type AdmissionRules } from '../token-admission.js';
-import { nextAttemptDelayMs, planRefreshWindows } from './token-refresh.policy.js';
+import { planRefreshWindows } from './token-refresh.policy.js';
 
 const noop = () => {};
 
@@ -56,19 +56,19 @@ export class TokenRefresher {
         running === undefined
           ? this.run(entry, background, replacing)
           : running.then(noop, noop).then(() => {
-              entry.queued = undefined;
+              entry.queuedRefreshBegan();
               return this.run(entry, background, replacing);
             });
-      if (running !== undefined) entry.queued = pending;
+      entry.refreshStarted(pending, background, running !== undefined);
       const shared = pending;
       const settle = () => {
-        if (entry.inflight === shared) entry.inflight = undefined;
+        entry.refreshSettled(shared);
         this.deps.onSettled(entry);
       };
       shared.then(settle, settle); // before any caller's own reaction: they find the entry settled
+      return pending;
     }
-    entry.inflight = pending;
-    entry.inflightInBackground = background;
+    entry.refreshStarted(pending, background, false);
     return pending;
   }
 
@@ -81,7 +81,9 @@ export class TokenRefresher {
     // hold its callers, the sweep or shutdown forever.
     // `previous`: the shared entry being replaced, whose refresh token is the fleet's newest.
     // A shared entry the gate refuses is neither served nor handed to the strategy as `previous`.
+    let issued = false;
     const generate = async (previous?: TokenInfo) => {
+      issued = true;
       const admitted = previous && this.admitsShared(entry, previous) ? previous : undefined;
       const context = admitted && { previous: admitted };
       const raw = await withTimeout(entry.strategy.generate(context), this.deps.refreshTimeoutMs);
@@ -92,21 +94,28 @@ export class TokenRefresher {
     // Callers wait on this refresh while holding a valid token: the store serves it back rather than
     // wait on another replica's lease. (A background refresh has nobody waiting: it waits for the peer.)
     const held =
-      !background && replacing === undefined && entry.info?.isExpiredAt(startedAt) === false
-        ? entry.info
-        : undefined;
+      !background && replacing === undefined && startedAt < entry.usableUntil ? entry.info : undefined;
     const obtained = Promise.resolve().then(() =>
       store.obtain(entry.strategy.cacheKey, generate, isUsable, held),
     );
-    entry.running = obtained;
+    entry.obtainBegan(obtained);
     this.running.add(obtained);
     const release = () => {
       this.running.delete(obtained);
-      if (entry.running === obtained) entry.running = undefined;
+      entry.obtainEnded(obtained);
     };
     obtained.then(release, release);
     return obtained
-      .then((raw) => this.accept(entry, raw, generation, startedAt, background, raw === held))
+      .then((raw) =>
+        this.accept(
+          entry,
+          raw,
+          generation,
+          startedAt,
+          background,
+          raw === held ? 'held' : issued ? 'issued' : 'shared',
+        ),
+      )
       .catch((error: unknown) => {
         throw generation === entry.generation
           ? this.recordFailure(entry, error)
@@ -119,13 +128,13 @@ export class TokenRefresher {
   /** After a failed refresh: the still-valid cached token, or the error for callers left without one. */
   fallbackOrThrow(entry: TokenCacheEntry, error: unknown): TokenInfo {
     const info = entry.info;
-    if (info !== undefined && !info.isExpiredAt(this.deps.clock.now()))
+    if (info !== undefined && this.deps.clock.now() < entry.usableUntil)
       return this.serveFallback(entry, info);
     throw this.noValidToken(entry, error);
   }
 
   serveFallback(entry: TokenCacheEntry, info: TokenInfo): TokenInfo {
-    entry.fallbacks++;
+    entry.fallbackServed();
     this.emit('fallback-served', { provider: entry.name, expiresAt: info.expiresAt });
     return info;
   }
@@ -134,8 +143,7 @@ export class TokenRefresher {
   noValidToken(entry: TokenCacheEntry, cause: unknown): TokenAcquisitionError {
     const error =
       cause instanceof TokenAcquisitionError ? cause : new TokenAcquisitionError(entry.name, cause);
-    if (!entry.expiryReported) {
-      entry.expiryReported = true;
+    if (entry.noValidTokenReported()) {
       this.deps.logger.error(`${error.message}; no valid token left, callers fail until a refresh succeeds`);
     }
     this.emit('expired', { provider: entry.name, error });
@@ -148,7 +156,7 @@ export class TokenRefresher {
     generation: number,
     startedAt: number,
     background: boolean,
-    servedBack = false,
+    source: TokenSource,
   ): TokenInfo {
     const { clock, random, logger } = this.deps;
     const now = clock.now();
@@ -160,19 +168,13 @@ export class TokenRefresher {
     // so it is used for half of what is left instead of triggering a refresh on every call.
     if (windows.refreshAt <= now)
       windows = planRefreshWindows(info.expiresAt, now, entry.safetyMarginMs, random);
-    entry.info = info;
-    entry.resolved = Promise.resolve(info);
-    entry.refreshAt = windows.refreshAt;
-    entry.mustRefreshAt = windows.mustRefreshAt;
-    entry.halfLifeAt = windows.halfLifeAt;
     // The store handed back the token this replica already holds (another replica holds the lease):
     // replanned from now, but no new token, so nothing is counted, logged or announced.
-    if (servedBack) return info;
-    const failuresBefore = entry.consecutiveFailures;
-    entry.refreshes++;
-    entry.clearFailure();
-    entry.lastRefreshAt = now;
-    entry.lastRefreshDurationMs = now - startedAt;
+    const failuresBefore =
+      source === 'shared'
+        ? entry.sharedByReplica(info, windows, now, startedAt)
+        : entry.refreshed(info, windows, now, startedAt, source);
+    if (source === 'held') return info;
     logger.log(
       `token provider "${entry.name}": new token, expires in ${Math.round((info.expiresAt - now) / 1000)} s` +
         (background ? ' (background refresh)' : '') +
@@ -191,23 +193,14 @@ export class TokenRefresher {
     const failure =
       error instanceof TokenAcquisitionError ? error : new TokenAcquisitionError(entry.name, error);
     const now = this.deps.clock.now();
-    entry.failures++;
-    entry.consecutiveFailures++;
-    entry.lastError = failure;
-    const serving = entry.info !== undefined && !entry.info.isExpiredAt(now);
-    const retryInMs = nextAttemptDelayMs(
-      entry.consecutiveFailures,
-      this.deps.random,
-      requestedDelayMsOf(error),
-      serving ? entry.info!.expiresAt - now : undefined,
-    );
-    entry.nextAttemptAt = now + retryInMs;
+    const serving = entry.info !== undefined && now < entry.usableUntil;
+    const retryInMs = entry.failed(failure, now, this.deps.random, requestedDelayMsOf(error));
     const line = `${failure.message} (failure ${entry.consecutiveFailures}); retry in ${Math.round(retryInMs)} ms; `;
     // One line per failure: a WARN while the cached token still serves, an ERROR when callers fail
     // (which also stands for the "no valid token" line of this episode).
     if (serving) this.deps.logger.warn(`${line}serving the cached token meanwhile`);
     else {
-      entry.expiryReported = true;
+      entry.noValidTokenReported();
       this.deps.logger.error(`${line}no valid token cached, callers fail until a refresh succeeds`);
     }
     this.emit('refresh-failed', {

@@ -58,8 +58,7 @@ function dropLeastRecentlyUsed(
   limits: VariantLimits,
 ): void {
   const [key, variant] = variants.entries().next().value!;
-  if (variant.info !== undefined && !variant.info.isExpiredAt(limits.now) && !base.variantsOverflowed) {
-    base.variantsOverflowed = true;
+  if (variant.info !== undefined && !variant.info.isExpiredAt(limits.now) && base.variantsOverflowedOnce()) {
     limits.logger.warn(
       `token provider "${base.name}": more than ${limits.maxVariants} per-call variants in use; ` +
         'dropping the least recently used (raise maxVariantsPerProvider, or register a provider per tenant)',
