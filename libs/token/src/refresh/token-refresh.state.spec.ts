@@ -8,7 +8,7 @@ import {
   sweepShouldRefresh,
   type RefreshStateView,
 } from './token-refresh.state.js';
-import { StubStrategy } from '../../../../test/support/stub-strategy.js';
+import { StubStrategy } from '../testing-support/stub-strategy.js';
 import { ManualClock } from '../clock.js';
 
 const T = 1_700_000_000_000;
