@@ -37,6 +37,7 @@ class MintingStrategy implements TokenStrategy {
 
 const admin = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
 let prefix: string;
+const prefixes: string[] = [];
 let apps: TestingModule[] = [];
 let logs: LogCapture;
 
@@ -82,6 +83,7 @@ async function everythingStored(): Promise<string> {
 
 beforeEach(() => {
   prefix = `ntm-enc:${randomUUID()}:`;
+  prefixes.push(prefix);
   logs = new LogCapture().install();
 });
 
@@ -92,8 +94,11 @@ afterEach(async () => {
 });
 
 afterAll(async () => {
-  const keys = await admin.keys('ntm-enc:*');
-  if (keys.length > 0) await admin.del(...keys);
+  // Only this file's prefixes: a second copy of the suite may be using the same Redis.
+  for (const used of prefixes) {
+    const keys = await admin.keys(`${used}*`);
+    if (keys.length > 0) await admin.del(...keys);
+  }
   await admin.quit();
 });
 

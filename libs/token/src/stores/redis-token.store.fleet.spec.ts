@@ -31,7 +31,11 @@ function newStore(prefix: string, options: Partial<RedisStoreOptions> = {}): Red
   stores.push(store);
   return store;
 }
-const newPrefix = () => `ntm-test:${randomUUID()}:`;
+const prefixes: string[] = [];
+const newPrefix = () => {
+  prefixes.push(`ntm-test:${randomUUID()}:`);
+  return prefixes[prefixes.length - 1];
+};
 const mint = (extra?: Record<string, unknown>) =>
   new TokenInfo({ token: `token-${randomUUID()}`, expiresAt: Date.now() + 60_000, extra });
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -44,8 +48,11 @@ afterEach(async () => {
 });
 
 afterAll(async () => {
-  const keys = await admin.keys('ntm-test:*');
-  if (keys.length > 0) await admin.del(...keys);
+  // Only this file's prefixes: a second copy of the suite may be using the same Redis.
+  for (const prefix of prefixes) {
+    const keys = await admin.keys(`${prefix}*`);
+    if (keys.length > 0) await admin.del(...keys);
+  }
   await admin.quit();
 });
 

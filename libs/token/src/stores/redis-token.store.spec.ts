@@ -38,8 +38,10 @@ function newStore(prefix: string, options: Partial<RedisStoreOptions> = {}, clie
   return store;
 }
 
+const prefixes: string[] = [];
 function newPrefix(): string {
-  return `ntm-test:${randomUUID()}:`;
+  prefixes.push(`ntm-test:${randomUUID()}:`);
+  return prefixes[prefixes.length - 1];
 }
 
 let minted = 0;
@@ -55,8 +57,11 @@ afterEach(async () => {
 });
 
 afterAll(async () => {
-  const keys = await admin.keys('ntm-test:*');
-  if (keys.length > 0) await admin.del(...keys);
+  // Only this file's prefixes: a second copy of the suite may be using the same Redis.
+  for (const prefix of prefixes) {
+    const keys = await admin.keys(`${prefix}*`);
+    if (keys.length > 0) await admin.del(...keys);
+  }
   await admin.quit();
 });
 
