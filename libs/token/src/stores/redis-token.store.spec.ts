@@ -380,7 +380,8 @@ async function waitForSubscribers(channel: string, count: number): Promise<void>
   }
 }
 
-async function waitUntil(condition: () => boolean, timeoutMs = 5_000): Promise<void> {
+/** Polls `condition` up to a deadline far above what it needs, a loaded machine included. */
+async function waitUntil(condition: () => boolean, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!condition()) {
     if (Date.now() > deadline) throw new Error('condition not met in time');
