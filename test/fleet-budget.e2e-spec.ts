@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { afterEach, describe, expect, it } from '@jest/globals';
+import { afterEach, describe, expect, it, jest } from '@jest/globals';
 import { RedisTokenStore } from '../libs/token/src/stores/redis-token.store.js';
 import { TokenInfo } from '../libs/token/src/token-info.js';
 import { RedisServerProcess } from './support/fleet-redis-server.js';
@@ -12,8 +12,9 @@ const encryptionKeys = [{ kid: 'budget', key: randomBytes(32).toString('base64')
 /**
  * Without the budget, a call on a stalled Redis waits for the connection's command timeout (1 s, the
  * floor `commandTimeout` gets) or for ever; with it, about the budget (100 ms by default). A wait
- * must stay below that 1 s scale: 10x the default budget, room for a loaded 2-core machine's timers
- * and pauses, and still proof that the budget, not a timeout, ended it.
+ * must stay below that 1 s scale: proof that the budget, not a timeout, ended it. The waits are
+ * measured on fake timers (the sockets and the stalled server stay real): on a loaded machine a real
+ * pause of the test process could otherwise blur the budget into the command timeout.
  */
 const COMMAND_TIMEOUT_MS = 1_000;
 
@@ -21,6 +22,7 @@ let redis: RedisServerProcess | undefined;
 let store: RedisTokenStore | undefined;
 
 afterEach(async () => {
+  jest.useRealTimers();
   redis?.resume();
   await store?.close();
   await redis?.stop();
@@ -31,10 +33,25 @@ afterEach(async () => {
 const mint = () =>
   new TokenInfo({ token: `budget-${randomBytes(8).toString('hex')}`, expiresAt: Date.now() + 60_000 });
 
+/** Stops the clock (timers and `Date`) for the store's budget and ioredis' command timeout alike. */
+function fakeTimers(): void {
+  jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] });
+}
+
+/**
+ * Fake milliseconds until `task` settles: the clock moves 10 ms at a time, with a real turn of the
+ * event loop between steps for socket events, up to twice the command timeout.
+ */
 async function timed(task: () => Promise<unknown>): Promise<number> {
-  const startedAt = performance.now();
-  await task();
-  return performance.now() - startedAt;
+  const startedAt = Date.now();
+  let settled = false;
+  const done = task().finally(() => (settled = true));
+  while (!settled && Date.now() - startedAt < 2 * COMMAND_TIMEOUT_MS) {
+    await new Promise((resolve) => setImmediate(resolve));
+    if (!settled) await jest.advanceTimersByTimeAsync(10);
+  }
+  await done;
+  return Date.now() - startedAt;
 }
 
 describe('the Redis budget (redis-server stalled with SIGSTOP)', () => {
@@ -52,6 +69,7 @@ describe('the Redis budget (redis-server stalled with SIGSTOP)', () => {
     ).toBe(first);
 
     redis.pause();
+    fakeTimers();
     const waits: Record<string, number> = {};
     for (let round = 1; round <= 3; round++) {
       const own = mint();
@@ -85,6 +103,7 @@ describe('the Redis budget (redis-server stalled with SIGSTOP)', () => {
       ),
     ).toBeInstanceOf(TokenInfo);
     redis.pause();
+    fakeTimers();
     const waited = await timed(() =>
       shared.obtain(
         'svc',
@@ -92,8 +111,8 @@ describe('the Redis budget (redis-server stalled with SIGSTOP)', () => {
         () => false,
       ),
     );
-    // Waited the configured budget (a timer never fires early; 50 ms for clock granularity), not the
-    // default, and gave up before the command timeout would have.
+    // Waited the configured budget (a timer never fires early; 50 ms for the clock's 10 ms steps), not
+    // the default, and gave up before the command timeout would have.
     expect(waited).toBeGreaterThanOrEqual(budgetMs - 50);
     expect(waited).toBeLessThan(COMMAND_TIMEOUT_MS);
   });

@@ -42,7 +42,7 @@ async function startFleet(
           url: REDIS_URL,
           keyPrefix: settings.prefix,
           encryptionKeys,
-          commandTimeoutMs: 2_000,
+          commandTimeoutMs: 5_000,
           ...settings.redis,
         },
       }),
@@ -93,8 +93,10 @@ describe('fleet mode (4 replica processes, one Redis)', () => {
   });
 
   it('survives the lock holder being killed mid-refresh: another replica takes over when the lease ends', async () => {
-    const lifetimeMs = 8_000;
-    const safetyMarginMs = 2_000;
+    // The takeover comes about 2 s after the kill; a 4 s margin (refresh from 8 s before expiry) leaves
+    // the survivors' token seconds to spare however loaded the machine.
+    const lifetimeMs = 16_000;
+    const safetyMarginMs = 4_000;
     const leaseMs = 1_500;
     const prefix = `ntm-fleet:${randomUUID()}:`;
     endpoint = new FleetTokenEndpoint(lifetimeMs, new Set([2])); // the first refresh never gets an answer

@@ -256,7 +256,7 @@ describe('the fetch wrapper with certificate-bound tokens (RFC 8705)', () => {
     expect(dispatcher.destroyed).toBe(false);
     tokens.unregister('orders');
     // Destroyed once the close has run (bounded wait, not timed).
-    for (let i = 0; i < 200 && !dispatcher.destroyed; i++)
+    for (let i = 0; i < 1_000 && !dispatcher.destroyed; i++)
       await new Promise((resolve) => setTimeout(resolve, 10));
     expect(dispatcher.destroyed).toBe(true);
   });

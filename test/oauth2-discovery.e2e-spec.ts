@@ -222,8 +222,9 @@ describe('oauth2 discovery vs oidc-provider', () => {
       expect(tokens.unregister('late')).toBe(true);
       await moduleRef.close();
       const calls = server.discoveryCalls();
-      // Both had a background retry due after 1 s; closed, neither may fire.
-      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      // Both had a background retry due after 1 s; closed, neither may fire. Three times that long:
+      // on a loaded machine a retry that wrongly survived could fire late.
+      await new Promise((resolve) => setTimeout(resolve, 3_000));
       expect(server.discoveryCalls()).toBe(calls);
     } finally {
       server.setDiscoveryDown(false);

@@ -205,7 +205,7 @@ describe('mTLS (RFC 8705) vs oidc-provider', () => {
     expect(open()).toBeGreaterThan(0);
     tokens.unregister('orders');
     // Sockets leave the agent on their 'close' event; wait for it (bounded), do not time it.
-    for (let i = 0; i < 200 && open() > 0; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    for (let i = 0; i < 1_000 && open() > 0; i++) await new Promise((resolve) => setTimeout(resolve, 10));
     expect(open()).toBe(0);
   });
 

@@ -296,5 +296,6 @@ describe('token endpoint answers over a real loopback server, fuzzed', () => {
       }),
       { numRuns: 300 },
     );
-  });
+    // 300 real exchanges: 6 s on a quiet machine, several times that on a loaded one.
+  }, 120_000);
 });
