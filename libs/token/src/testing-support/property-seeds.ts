@@ -4,22 +4,22 @@ import { writeSync } from 'node:fs';
 export const FIXED_SEED = 20_261_207;
 
 /**
- * The seeds a property test runs with: the fixed one, and a fresh one per run (or `PROPERTY_SEED`
- * to replay a failure). The fresh seed is written straight to stderr, past the suite's output
- * capture, so that a failing run can be replayed.
+ * The seeds a property test runs with: a fixed one, and a fresh one per run (or the value of
+ * `PROPERTY_SEED`, or of the suite's own variable, to replay a failure). Both are written straight to
+ * stderr, past the suite's output capture, so that every run prints what it ran with.
  */
-export function propertySeeds(suite: string): { label: string; seed: number }[] {
-  const fromEnv = Number(process.env.PROPERTY_SEED);
+export function propertySeeds(
+  suite: string,
+  { fixed = FIXED_SEED, env = 'PROPERTY_SEED' }: { fixed?: number; env?: string } = {},
+): { label: string; seed: number }[] {
+  const given = process.env[env] ?? process.env.PROPERTY_SEED;
   const fresh =
-    Number.isSafeInteger(fromEnv) && process.env.PROPERTY_SEED !== undefined
-      ? fromEnv
-      : (Date.now() ^ (Math.random() * 0x7fffffff)) | 0;
-  writeSync(
-    2,
-    `[property seed] ${suite}: fixed ${FIXED_SEED}, random ${fresh} (replay: PROPERTY_SEED=${fresh})\n`,
-  );
+    given !== undefined && Number.isSafeInteger(Number(given))
+      ? Number(given)
+      : Math.floor(Math.random() * 2 ** 31);
+  writeSync(2, `[property seed] ${suite}: fixed ${fixed}, random ${fresh} (replay: ${env}=${fresh})\n`);
   return [
-    { label: `fixed seed ${FIXED_SEED}`, seed: FIXED_SEED },
+    { label: `fixed seed ${fixed}`, seed: fixed },
     { label: `random seed ${fresh}`, seed: fresh },
   ];
 }

@@ -15,15 +15,13 @@ import { LogCapture } from '../../testing-support/log-capture.js';
 import { startLoopbackServer, type LoopbackServer } from '../../testing-support/oauth2-loopback-server.js';
 import { TokenAcquisitionError, TokenEndpointError } from '../../token.errors.js';
 import { TokenService } from '../../token.service.js';
+import { propertySeeds } from '../../testing-support/property-seeds.js';
 import { OAuth2Strategy } from './oauth2.strategy.js';
 import { createRedactor, errorCodeOf, sanitizeServerText } from './token-endpoint-redaction.js';
 import { parseTokenEndpointResponse } from './token-endpoint-response.js';
 
-const FIXED_SEED = 19_001;
-const RANDOM_SEED = Number(process.env.REDACTION_SEED ?? Math.floor(Math.random() * 2 ** 31));
-const SEEDS = [FIXED_SEED, RANDOM_SEED];
-// Also in the captured output (TEST_LOGS=1 prints it).
-console.warn(`redaction property seeds: fixed ${FIXED_SEED}, random ${RANDOM_SEED} (REDACTION_SEED=…)`);
+// Printed on every run (stderr); REDACTION_SEED=<seed> replays the random one.
+const SEEDS = propertySeeds('redaction', { fixed: 19_001, env: 'REDACTION_SEED' }).map(({ seed }) => seed);
 
 const WINDOW = 8;
 const bytes = (s: string) => [...Buffer.from(s, 'utf8')];
