@@ -1,5 +1,5 @@
 import type { ProviderOptions } from '../config/provider-options.schema.js';
-import { isLoopbackHostname } from '../strategies/oauth2/token-endpoint-url.js';
+import { isLoopbackHostname } from '../core/token-endpoint-url.js';
 
 /**
  * Whether a provider's token may go to a URL: `allowed`, or why not. `origin` is `scheme://host:port`

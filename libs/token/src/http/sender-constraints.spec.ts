@@ -1,8 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
-import { ManualClock } from '../clock.js';
-import { DpopProofSigner } from '../dpop/dpop-proof.js';
-import { TokenInfo } from '../token-info.js';
+import { ManualClock } from '../core/clock.js';
+import { DpopProofSigner } from '../strategies/oauth2/dpop-proof.js';
+import { TokenInfo } from '../core/token-info.js';
 import { dpopRequestSigner, noteSenderConstraint, senderConstraintOf } from './sender-constraints.js';
 
 const clock = new ManualClock(1_700_000_000_000);

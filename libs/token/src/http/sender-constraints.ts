@@ -1,7 +1,7 @@
 import type { Agent } from 'node:https';
-import type { DpopProofSigner } from '../dpop/dpop-proof.js';
+import type { DpopProofSigner } from '../strategies/oauth2/dpop-proof.js';
 import type { FetchDispatcher } from '../strategies/oauth2/oauth2-mtls.js';
-import type { TokenInfo } from '../token-info.js';
+import type { TokenInfo } from '../core/token-info.js';
 import { tokenChallengeOf } from './www-authenticate.js';
 
 /** How a provider's tokens are bound to this client (RFC 9449 DPoP). */

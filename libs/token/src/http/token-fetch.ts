@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import type { TokenService } from '../token.service.js';
-import type { TokenInfo } from '../token-info.js';
+import type { TokenService } from '../module/token.service.js';
+import type { TokenInfo } from '../core/token-info.js';
 import { parseAbsoluteUrl } from './origin-policy.js';
 import { currentTokenProvider } from './token-context.js';
 import { discardBody, sendFollowingRedirects } from './token-fetch-redirects.js';

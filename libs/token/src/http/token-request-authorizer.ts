@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { TokenOriginError, TokenSenderConstraintError } from '../token.errors.js';
-import type { TokenInfo } from '../token-info.js';
-import { TokenService } from '../token.service.js';
+import { TokenOriginError, TokenSenderConstraintError } from '../core/token.errors.js';
+import type { TokenInfo } from '../core/token-info.js';
+import { TokenService } from '../module/token.service.js';
 import type { ProviderOptions } from '../config/provider-options.schema.js';
 import type { FetchDispatcher } from '../strategies/oauth2/oauth2-mtls.js';
 import { describeUnboundOrigins } from './origin-description.js';

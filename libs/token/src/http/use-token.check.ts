@@ -1,7 +1,7 @@
 import { Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import type { DiscoveryService, MetadataScanner } from '@nestjs/core';
-import { InvalidTokenOptionsError } from '../token.errors.js';
-import type { TokenService } from '../token.service.js';
+import { InvalidTokenOptionsError } from '../core/token.errors.js';
+import type { TokenService } from '../module/token.service.js';
 import { closestName } from './closest-name.js';
 import type { TokenMetadataAccessor } from './token-metadata.accessor.js';
 

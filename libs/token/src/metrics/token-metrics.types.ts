@@ -1,4 +1,4 @@
-import type { TokenEventMap } from '../token.events.js';
+import type { TokenEventMap } from '../core/token.events.js';
 import type { TokenEntryCounters, TokenStats } from '../refresh/token-stats.js';
 
 // The shapes the metrics read and return, apart from the code so that token-metrics.providers.ts

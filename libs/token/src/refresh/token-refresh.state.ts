@@ -1,4 +1,4 @@
-import type { TokenInfo } from '../token-info.js';
+import type { TokenInfo } from '../core/token-info.js';
 
 /**
  * Where a provider's cached token stands at an instant, as in Azure's token cycler:

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { SignJWT, type CryptoKey } from 'jose';
-import type { Clock } from '../../clock.js';
-import { importPrivateKey } from '../private-key.check.js';
+import type { Clock } from '../../core/clock.js';
+import { importPrivateKey } from '../../config/private-key.check.js';
 
 /** Algorithms `private_key_jwt` signs with. */
 export const CLIENT_ASSERTION_ALGORITHMS = ['RS256', 'ES256', 'EdDSA'] as const;

@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import { systemClock, type Clock } from '../../clock.js';
-import { InvalidTokenOptionsError, TokenRequestError } from '../../token.errors.js';
+import { systemClock, type Clock } from '../../core/clock.js';
+import { InvalidTokenOptionsError, TokenRequestError } from '../../core/token.errors.js';
 import type { OAuth2ClientAuthMethod } from './oauth2-client-auth.js';
 import { isJsonMediaType } from './token-endpoint-response.js';
-import { describeEndpoint, tokenUrlProblem } from './token-endpoint-url.js';
+import { describeEndpoint, tokenUrlProblem } from '../../core/token-endpoint-url.js';
 import { discoveredEndpointProblem } from './discovered-endpoint.js';
 
 /**

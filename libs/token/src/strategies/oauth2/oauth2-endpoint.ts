@@ -1,12 +1,12 @@
 import type { z } from 'zod';
-import type { Clock } from '../../clock.js';
+import type { Clock } from '../../core/clock.js';
 import { OAuth2ClientAuthenticator } from './oauth2-client-auth.js';
 import {
   selectClientAuth,
   type AuthorizationServerMetadata,
   type OAuth2Discovery,
 } from './oauth2-discovery.js';
-import type { oauth2ProviderSchema } from './oauth2.options.js';
+import type { oauth2ProviderSchema } from '../../config/oauth2.options.js';
 
 type ParsedOAuth2Config = z.output<typeof oauth2ProviderSchema>;
 

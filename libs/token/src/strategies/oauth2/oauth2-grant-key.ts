@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { oauth2ProviderSchema } from './oauth2.options.js';
+import type { oauth2ProviderSchema } from '../../config/oauth2.options.js';
 import { subjectDigest } from './oauth2-token-exchange.js';
 
 type GrantKeyConfig = Pick<z.output<typeof oauth2ProviderSchema>, 'jwtBearer' | 'tokenExchange'>;

@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import type { GrantParameters } from './oauth2-jwt-bearer.js';
-import type { oauth2ProviderSchema } from './oauth2.options.js';
+import type { oauth2ProviderSchema } from '../../config/oauth2.options.js';
 
 type RequestParameterConfig = Pick<
   z.output<typeof oauth2ProviderSchema>,

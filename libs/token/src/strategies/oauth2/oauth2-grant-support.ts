@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import type { AuthorizationServerMetadata } from './oauth2-discovery.js';
-import { JWT_BEARER_GRANT_TYPE, TOKEN_EXCHANGE_GRANT_TYPE } from './oauth2-grants.options.js';
-import type { oauth2ProviderSchema } from './oauth2.options.js';
+import { JWT_BEARER_GRANT_TYPE, TOKEN_EXCHANGE_GRANT_TYPE } from '../../config/oauth2-grants.options.js';
+import type { oauth2ProviderSchema } from '../../config/oauth2.options.js';
 
 type GrantConfig = Pick<
   z.output<typeof oauth2ProviderSchema>,

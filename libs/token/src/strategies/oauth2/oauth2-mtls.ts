@@ -1,7 +1,7 @@
 import { Agent, request as httpsRequest } from 'node:https';
 import { z } from 'zod';
-import { pemText } from '../private-key.pem.js';
-import { InvalidTokenOptionsError } from '../../token.errors.js';
+import { pemText } from '../../config/private-key.pem.js';
+import { InvalidTokenOptionsError } from '../../core/token.errors.js';
 import { createSecureContext, rootCertificates, type SecureContext } from 'node:tls';
 import { Readable } from 'node:stream';
 import {

@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
 import type { z } from 'zod';
-import { InvalidTokenOptionsError, TokenResponseError } from '../../token.errors.js';
-import type { TokenInfo } from '../../token-info.js';
+import { InvalidTokenOptionsError, TokenResponseError } from '../../core/token.errors.js';
+import type { TokenInfo } from '../../core/token-info.js';
 import {
   ACCESS_TOKEN_TYPE,
   TOKEN_EXCHANGE_GRANT_TYPE,
   type tokenExchangeSchema,
-} from './oauth2-grants.options.js';
+} from '../../config/oauth2-grants.options.js';
 import type { GrantParameters } from './oauth2-jwt-bearer.js';
 
 type TokenExchangeConfig = z.output<typeof tokenExchangeSchema>;

@@ -1,26 +1,26 @@
 import type { z } from 'zod';
-import { systemClock, type Clock } from '../../clock.js';
+import { systemClock, type Clock } from '../../core/clock.js';
 import { requestOAuth2Token } from './oauth2-token-request.js';
 import { SerialQueue } from './oauth2-serial-queue.js';
 import { refreshGrantParameters, withRequestParameters } from './oauth2-grant-parameters.js';
 import { mayStillHonour, refreshTokenOf } from './oauth2-refresh-token.js';
-import { fillTenant } from './token-endpoint-url.js';
-import { TOKEN_DEFAULTS } from '../../token.constants.js';
-import { InvalidTokenOptionsError } from '../../token.errors.js';
-import type { TokenInfo } from '../../token-info.js';
+import { fillTenant } from '../../core/token-endpoint-url.js';
+import { TOKEN_DEFAULTS } from '../../core/token.constants.js';
+import { InvalidTokenOptionsError } from '../../core/token.errors.js';
+import type { TokenInfo } from '../../core/token-info.js';
 import type {
   TokenGenerateContext,
   TokenRequestParameters,
   TokenStrategy,
-} from '../../token-strategy.interface.js';
-import { normalizeScopes, oauth2StrategyCacheKey } from './oauth2-cache-key.js';
+} from '../../core/token-strategy.interface.js';
+import { normalizeScopes, oauth2StrategyCacheKey } from '../../core/oauth2-cache-key.js';
 import { OAuth2ClientAuthenticator } from './oauth2-client-auth.js';
 import { parseOrThrow, validatedOr } from '../../config/validation.js';
-import { oauth2ProviderSchema, type OAuth2ProviderConfig } from './oauth2.options.js';
+import { oauth2ProviderSchema, type OAuth2ProviderConfig } from '../../config/oauth2.options.js';
 import { OAuth2Discovery } from './oauth2-discovery.js';
 import { OAuth2Endpoint } from './oauth2-endpoint.js';
-import { DpopProofSigner } from '../../dpop/dpop-proof.js';
-import { checkDpopAlgorithm } from '../../dpop/dpop-token-request.js';
+import { DpopProofSigner } from './dpop-proof.js';
+import { checkDpopAlgorithm } from './dpop-token-request.js';
 import type { SenderConstraint } from '../../http/sender-constraints.js';
 import { MtlsClient } from './oauth2-mtls.js';
 import { JwtBearerGrant, type GrantParameters } from './oauth2-jwt-bearer.js';
