@@ -47,10 +47,10 @@ export { JwtStrategy } from './strategies/jwt.strategy.js';
 export type { JwtProviderConfig } from './config/jwt.options.js';
 export { OAuth2Strategy } from './strategies/oauth2/oauth2.strategy.js';
 export type { OAuth2ProviderConfig } from './config/oauth2.options.js';
-export type { OAuth2DiscoveryOptions } from './strategies/oauth2/oauth2-discovery.js';
+export type { OAuth2DiscoveryOptions } from './config/oauth2-discovery.options.js';
 export type { JwtBearerOptions, TokenExchangeOptions } from './config/oauth2-grants.options.js';
 export type { DpopOptions } from './config/dpop.options.js';
-export type { MtlsOptions } from './strategies/oauth2/oauth2-mtls.js';
+export type { MtlsOptions } from './config/oauth2-mtls.options.js';
 
 // The store interface (fleet mode: `nest-token-manager/redis`).
 export type { TokenStore } from './core/token-store.interface.js';

@@ -27,3 +27,6 @@ export const dpopSchema = z.union([
 
 /** The `dpop` option of an `oauth2` provider: sender-constrained tokens with DPoP proofs (RFC 9449). @publicApi */
 export type DpopOptions = z.input<typeof dpopSchema>;
+
+/** `dpop` as its schema parsed it. */
+export type DpopConfig = z.output<typeof dpopSchema>;

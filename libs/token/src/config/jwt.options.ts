@@ -63,3 +63,6 @@ export const jwtProviderSchema = providerOptionsSchema
 
 /** A `jwt` provider: a self-signed JWT (KlingAI style: `iss` = access key), HMAC or private key. @publicApi */
 export type JwtProviderConfig = z.input<typeof jwtProviderSchema>;
+
+/** A `jwt` provider as its schema parsed it (defaults applied). */
+export type ParsedJwtConfig = z.output<typeof jwtProviderSchema>;

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { nonEmptyString } from './provider-options.schema.js';
 import { privateKeyProblem } from './private-key.check.js';
 import { privateKeyField } from './private-key.pem.js';
-import { CLIENT_ASSERTION_ALGORITHMS } from '../strategies/oauth2/oauth2-client-assertion.js';
+import { CLIENT_ASSERTION_ALGORITHMS } from './oauth2-algorithms.js';
 
 /** RFC 7523 §2.1 grant type. */
 export const JWT_BEARER_GRANT_TYPE = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
@@ -101,3 +101,9 @@ export function oauth2GrantProblems(value: {
   }
   return problems;
 }
+
+/** `jwtBearer` as its schema parsed it. */
+export type JwtBearerConfig = z.output<typeof jwtBearerSchema>;
+
+/** `tokenExchange` as its schema parsed it. */
+export type TokenExchangeConfig = z.output<typeof tokenExchangeSchema>;

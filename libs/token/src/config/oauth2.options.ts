@@ -1,13 +1,13 @@
 import { z } from 'zod';
 import { tokenUrlProblem } from '../core/token-endpoint-url.js';
 import { nonEmptyString, providerOptionsSchema } from './provider-options.schema.js';
-import { CLIENT_ASSERTION_ALGORITHMS, CLIENT_SECRET_JWT_ALGORITHMS } from '../strategies/oauth2/oauth2-client-assertion.js';
+import { CLIENT_ASSERTION_ALGORITHMS, CLIENT_SECRET_JWT_ALGORITHMS } from './oauth2-algorithms.js';
 import { privateKeyProblem } from './private-key.check.js';
 import { privateKeyField } from './private-key.pem.js';
 import { headerSafeProblem, scopeProblem, tenantProblem } from '../core/token-request-parameters.js';
-import { oauth2DiscoverySchema } from '../strategies/oauth2/oauth2-discovery.js';
+import { oauth2DiscoverySchema } from './oauth2-discovery.options.js';
 import { dpopSchema } from './dpop.options.js';
-import { MTLS_CLIENT_AUTH_METHODS, mtlsSchema } from '../strategies/oauth2/oauth2-mtls.js';
+import { MTLS_CLIENT_AUTH_METHODS, mtlsSchema } from './oauth2-mtls.options.js';
 import { oauth2GrantSchemas, oauth2GrantProblems } from './oauth2-grants.options.js';
 
 /** RFC 7230 token: what an `Authorization` scheme may look like. */
@@ -203,3 +203,6 @@ export const oauth2ProviderSchema = providerOptionsSchema
 
 /** An `oauth2` provider: a token endpoint (or an `issuer` to discover it), client credentials and the optional grants, DPoP and mTLS. @publicApi */
 export type OAuth2ProviderConfig = z.input<typeof oauth2ProviderSchema>;
+
+/** An `oauth2` provider as its schema parsed it (defaults applied). */
+export type ParsedOAuth2Config = z.output<typeof oauth2ProviderSchema>;

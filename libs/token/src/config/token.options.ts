@@ -94,3 +94,6 @@ export interface TokenModuleOptions extends Omit<TokenConfig, 'store'> {
 export interface RedisClientLike {
   duplicate(override?: object): unknown;
 }
+
+/** A provider entry as its schema parsed it. */
+export type ParsedProviderConfig = z.output<typeof providerConfigSchema>;

@@ -85,3 +85,13 @@ export function oauth2StrategyCacheKey(
     },
   });
 }
+
+/**
+ * The part of the cache key a per-call subject token adds: a digest, never the token. Tokens for
+ * two subjects never share a cache entry.
+ */
+export function subjectDigest(subjectToken: string | undefined): string | undefined {
+  return subjectToken === undefined
+    ? undefined
+    : createHash('sha256').update(subjectToken).digest('base64url').slice(0, 22);
+}

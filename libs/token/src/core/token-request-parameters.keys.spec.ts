@@ -10,7 +10,7 @@ import fc from 'fast-check';
 import { propertySeeds } from '../testing-support/property-seeds.js';
 import { tokenMetricsSnapshot } from '../metrics/token-metrics.snapshot.js';
 import { OAuth2Strategy } from '../strategies/oauth2/oauth2.strategy.js';
-import { subjectDigest } from '../strategies/oauth2/oauth2-token-exchange.js';
+import { subjectDigest } from './oauth2-cache-key.js';
 import { TokenInfo } from './token-info.js';
 import { TokenService } from '../module/token.service.js';
 import type { TokenRequestParameters, TokenStrategy } from './token-strategy.interface.js';

@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
-import { normalizeScopes } from './oauth2-cache-key.js';
-import { subjectDigest } from '../strategies/oauth2/oauth2-token-exchange.js';
+import { normalizeScopes, subjectDigest } from './oauth2-cache-key.js';
 import { InvalidTokenOptionsError } from './token.errors.js';
 import type { TokenRequestParameters } from './token-strategy.interface.js';
 

@@ -1,17 +1,6 @@
-import type { Agent } from 'node:https';
-import type { DpopProofSigner } from '../strategies/oauth2/dpop-proof.js';
-import type { FetchDispatcher } from '../strategies/oauth2/oauth2-mtls.js';
+import type { SenderConstraint } from '../core/sender-constraint.js';
 import type { TokenInfo } from '../core/token-info.js';
 import { tokenChallengeOf } from './www-authenticate.js';
-
-/** How a provider's tokens are bound to this client (RFC 9449 DPoP). */
-export interface SenderConstraint {
-  readonly dpop?: DpopProofSigner;
-  /** RFC 8705 §3: the client certificate's agent, for requests carrying certificate-bound tokens. */
-  readonly mtlsAgent?: Agent;
-  /** The same certificate for `fetch`: an undici `Dispatcher`, made on first use. */
-  readonly mtlsDispatcher?: () => Promise<FetchDispatcher>;
-}
 
 /** A strategy whose tokens are sender-constrained says how through this property. */
 interface SenderConstrained {

@@ -1,9 +1,8 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { TokenOriginError, TokenSenderConstraintError } from '../core/token.errors.js';
 import type { TokenInfo } from '../core/token-info.js';
-import { TokenService } from '../module/token.service.js';
-import type { ProviderOptions } from '../config/provider-options.schema.js';
-import type { FetchDispatcher } from '../strategies/oauth2/oauth2-mtls.js';
+import { TokenSource, type ProviderOriginRules } from '../core/token-source.js';
+import type { FetchDispatcher } from '../core/sender-constraint.js';
 import { describeUnboundOrigins } from './origin-description.js';
 import { checkTokenOrigin, type OriginVerdict } from './origin-policy.js';
 import { dpopRequestSigner, senderConstraintOf, type DpopRequestSigner } from './sender-constraints.js';
@@ -22,7 +21,7 @@ export class TokenRequestAuthorizer {
   private readonly logger = new Logger('TokenHttp');
   private readonly warned = new Set<string>();
 
-  constructor(private readonly tokenService: TokenService) {}
+  constructor(private readonly tokenService: TokenSource) {}
 
   /**
    * The provider's token for a request to `url`, or `undefined` when the origin rules say the request
@@ -72,7 +71,7 @@ export class TokenRequestAuthorizer {
 
   private allows(
     provider: string,
-    options: Readonly<ProviderOptions>,
+    options: Readonly<ProviderOriginRules>,
     url: URL | undefined,
     context: string,
   ): boolean {
@@ -99,7 +98,7 @@ export class TokenRequestAuthorizer {
   }
 
   /** A provider with no `baseUrls` sends its token to any origin the origin rules let through: said once. */
-  private warnUnbound(provider: string, options: Readonly<ProviderOptions>): void {
+  private warnUnbound(provider: string, options: Readonly<ProviderOriginRules>): void {
     const key = `${provider}\u0000*`;
     if (this.warned.has(key) || this.warned.size >= MAX_REMEMBERED_WARNINGS) return;
     this.warned.add(key);

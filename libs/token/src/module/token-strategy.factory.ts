@@ -16,11 +16,9 @@ import { unlistedGrantTypes } from '../strategies/oauth2/oauth2-grant-support.js
 import { describeEndpoint } from '../core/token-endpoint-url.js';
 import { InvalidTokenOptionsError } from '../core/token.errors.js';
 import { markValidated } from '../config/validation.js';
-import type { providerConfigSchema } from '../config/token.options.js';
+import type { ParsedProviderConfig } from '../config/token.options.js';
 import { isTokenStrategy, type TokenStrategy } from '../core/token-strategy.interface.js';
-import type { z } from 'zod';
 
-type ParsedProviderConfig = z.output<typeof providerConfigSchema>;
 type OAuth2ProviderConfig = Extract<ParsedProviderConfig, { type: 'oauth2' }>;
 
 /** Builds the strategy a provider's (validated) configuration describes. */

@@ -17,6 +17,7 @@ import {
 export type TokenModuleAsyncOptions = typeof TOKEN_MODULE_ASYNC_OPTIONS_TYPE;
 import type { TokenModuleOptions } from '../config/token.options.js';
 import { TokenService } from './token.service.js';
+import { TokenSource } from '../core/token-source.js';
 import { TokenEventEmitterBridge } from './token-event-emitter.bridge.js';
 import { TokenRefreshScheduler } from './token-refresh.scheduler.js';
 import { TokenContextExplorer } from '../http/token-context.explorer.js';
@@ -136,6 +137,7 @@ const useTokenCheckProvider: Provider = {
     TokenMetadataAccessor,
     TokenContextExplorer,
     useTokenCheckProvider,
+    { provide: TokenSource, useExisting: TokenService },
     TokenRequestAuthorizer,
     TokenHttpInterceptor,
     TokenFetch,

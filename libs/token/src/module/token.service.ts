@@ -12,6 +12,7 @@ import {
 import type { ClockSample } from '../refresh/token-clock.sample.js';
 import type { TokenCacheEntry } from '../refresh/token-cache-entry.js';
 import { MemoryTokenStore } from '../stores/memory-token.store.js';
+import type { TokenSource } from '../core/token-source.js';
 import { TOKEN_DEFAULTS } from '../core/token.constants.js';
 import { TokenEvents } from '../core/token.events.js';
 import type { TokenInfo } from '../core/token-info.js';
@@ -38,7 +39,7 @@ const FRESHNESS_CHECK_MASK = FRESHNESS_CHECK_INTERVAL - 1;
  * const graph = await tokenService.getToken('graph', { scope: ['Mail.Read'] });
  */
 @Injectable()
-export class TokenService implements OnApplicationShutdown {
+export class TokenService implements TokenSource, OnApplicationShutdown {
   /** Refreshes, failures, fallbacks and expiries, for listeners. */
   readonly events = new TokenEvents();
   private readonly logger = new Logger('TokenService');

@@ -3,7 +3,11 @@ import type { Clock } from '../core/clock.js';
 import { parseProviderOptions, type ProviderOptions } from '../config/provider-options.schema.js';
 import { validatedOr } from '../config/validation.js';
 import type { TokenStore } from '../core/token-store.interface.js';
-import { InvalidTokenOptionsError, TokenEndpointError, TokenProviderNotFoundError } from '../core/token.errors.js';
+import {
+  InvalidTokenOptionsError,
+  TokenEndpointError,
+  TokenProviderNotFoundError,
+} from '../core/token.errors.js';
 import type { TokenEvents } from '../core/token.events.js';
 import type { TokenInfo } from '../core/token-info.js';
 import { requestParametersOf } from '../core/token-request-parameters.js';

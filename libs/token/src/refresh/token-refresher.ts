@@ -5,7 +5,12 @@ import { TokenAcquisitionError, TokenRequestError } from '../core/token.errors.j
 import type { TokenEventMap, TokenEvents } from '../core/token.events.js';
 import type { TokenCacheEntry, TokenSource } from './token-cache-entry.js';
 import type { TokenInfo } from '../core/token-info.js';
-import { admissionProblem, admissionRulesOf, admitToken, type AdmissionRules } from '../core/token-admission.js';
+import {
+  admissionProblem,
+  admissionRulesOf,
+  admitToken,
+  type AdmissionRules,
+} from '../core/token-admission.js';
 import { planRefreshWindows } from './token-refresh.policy.js';
 
 const noop = () => {};

@@ -7,13 +7,10 @@ import {
   type KeyObject,
 } from 'node:crypto';
 import { SignJWT } from 'jose';
-import type { z } from 'zod';
 import type { Clock } from '../../core/clock.js';
 import { InvalidTokenOptionsError } from '../../core/token.errors.js';
 import { DpopNonces } from './dpop-nonces.js';
-import type { DpopAlgorithm, dpopSchema } from '../../config/dpop.options.js';
-
-type DpopConfig = z.output<typeof dpopSchema>;
+import type { DpopAlgorithm, DpopConfig } from '../../config/dpop.options.js';
 
 /** RFC 7638 required members per key type, in the order the thumbprint hashes them. */
 const THUMBPRINT_MEMBERS: Record<string, readonly string[]> = {

@@ -5,7 +5,8 @@ import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { makeTestCertificates, type TestCertificates } from '../../testing-support/test-certificates.js';
 import { InvalidTokenOptionsError } from '../../core/token.errors.js';
-import { MtlsClient, mtlsSchema } from './oauth2-mtls.js';
+import { mtlsSchema } from '../../config/oauth2-mtls.options.js';
+import { MtlsClient } from './oauth2-mtls.js';
 
 let certs: TestCertificates;
 let server: Server;
