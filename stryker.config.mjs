@@ -6,10 +6,7 @@
  * @type {import('@stryker-mutator/api/core').PartialStrykerOptions}
  */
 const parts = {
-  refresh: [
-    'libs/token/src/refresh/*.ts',
-    '!libs/token/src/refresh/*.spec.ts',
-  ],
+  refresh: ['libs/token/src/refresh/*.ts', '!libs/token/src/refresh/*.spec.ts'],
   strategies: [
     'libs/token/src/strategies/**/*.ts',
     '!libs/token/src/strategies/**/*.spec.ts',
