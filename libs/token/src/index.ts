@@ -22,8 +22,7 @@ export type { Clock } from './core/clock.js';
 export { TokenService } from './module/token.service.js';
 export type { GetTokenOptions, InvalidateOptions } from './core/token.service-settings.js';
 export { TokenInfo } from './core/token-info.js';
-export type { ProviderTokenStats, TokenStats } from './refresh/token-stats.js';
-export type { RefreshState } from './refresh/token-refresh.state.js';
+export type { ProviderTokenStats, RefreshState, TokenStats } from './core/token-stats.types.js';
 
 // Outgoing HTTP: @UseToken, the request context, the axios interceptor and the fetch wrapper.
 export { UseToken } from './http/use-token.decorator.js';

@@ -3,12 +3,8 @@ import { systemClock, type Clock } from '../core/clock.js';
 import type { ProviderOptions } from '../config/provider-options.schema.js';
 import { noteSenderConstraint } from '../http/sender-constraints.js';
 import { TokenRefreshEngine } from '../refresh/token-refresh.engine.js';
-import {
-  collectTokenStats,
-  forEachTokenEntry,
-  type TokenEntryCounters,
-  type TokenStats,
-} from '../refresh/token-stats.js';
+import { collectTokenStats, forEachTokenEntry } from '../refresh/token-stats.js';
+import type { TokenEntryCounters, TokenStats } from '../core/token-stats.types.js';
 import type { ClockSample } from '../refresh/token-clock.sample.js';
 import type { TokenCacheEntry } from '../refresh/token-cache-entry.js';
 import { MemoryTokenStore } from '../stores/memory-token.store.js';
