@@ -1,3 +1,4 @@
+import type { SenderConstraint } from './sender-constraint.js';
 import type { TokenInfo } from './token-info.js';
 
 /** The part of a provider's registered options the HTTP integration applies: where its token may go. */
@@ -17,4 +18,6 @@ export abstract class TokenSource {
   abstract getProviderOptions(provider: string): Readonly<ProviderOriginRules>;
   abstract renewAfterUnauthorized(provider: string, rejectedToken: string): Promise<TokenInfo>;
   abstract noteTokenAccepted(provider: string, token: string): void;
+  /** How the provider's strategy binds its tokens (DPoP key, client certificate), if it does. */
+  abstract senderConstraintOf(provider: string): SenderConstraint | undefined;
 }

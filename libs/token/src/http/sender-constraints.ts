@@ -2,33 +2,6 @@ import type { SenderConstraint } from '../core/sender-constraint.js';
 import type { TokenInfo } from '../core/token-info.js';
 import { tokenChallengeOf } from './www-authenticate.js';
 
-/** A strategy whose tokens are sender-constrained says how through this property. */
-interface SenderConstrained {
-  readonly senderConstraint?: SenderConstraint;
-}
-
-/**
- * Per `TokenService` (weakly held) and provider name: the constraint its strategy declared at
- * registration. The HTTP integration reads it per request; `getToken` never does.
- */
-const registry = new WeakMap<object, Map<string, SenderConstraint>>();
-
-/** Called by `TokenService.register`/`unregister`. */
-export function noteSenderConstraint(owner: object, name: string, strategy: unknown): void {
-  const constraint = (strategy as SenderConstrained | undefined)?.senderConstraint;
-  let byName = registry.get(owner);
-  if (constraint === undefined) {
-    byName?.delete(name);
-    return;
-  }
-  if (byName === undefined) registry.set(owner, (byName = new Map()));
-  byName.set(name, constraint);
-}
-
-export function senderConstraintOf(owner: object, name: string): SenderConstraint | undefined {
-  return registry.get(owner)?.get(name);
-}
-
 /** Signs the DPoP proofs of one request that carries a `DPoP` token, hop by hop. */
 export interface DpopRequestSigner {
   /** The `DPoP` header for a hop. */

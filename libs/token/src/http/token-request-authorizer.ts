@@ -5,7 +5,7 @@ import { TokenSource, type ProviderOriginRules } from '../core/token-source.js';
 import type { FetchDispatcher } from '../core/sender-constraint.js';
 import { describeUnboundOrigins } from './origin-description.js';
 import { checkTokenOrigin, type OriginVerdict } from './origin-policy.js';
-import { dpopRequestSigner, senderConstraintOf, type DpopRequestSigner } from './sender-constraints.js';
+import { dpopRequestSigner, type DpopRequestSigner } from './sender-constraints.js';
 
 /** Distinct (provider, origin) warnings remembered; past this, warnings are no longer de-duplicated. */
 const MAX_REMEMBERED_WARNINGS = 1_000;
@@ -47,17 +47,17 @@ export class TokenRequestAuthorizer {
 
   /** The client certificate's agent for requests carrying the provider's (certificate-bound) tokens. */
   mtlsAgentFor(provider: string): import('node:https').Agent | undefined {
-    return senderConstraintOf(this.tokenService, provider)?.mtlsAgent;
+    return this.tokenService.senderConstraintOf(provider)?.mtlsAgent;
   }
 
   /** The same certificate as a `dispatcher` for `fetch`; made (and undici loaded) on first use. */
   mtlsDispatcherFor(provider: string): Promise<FetchDispatcher> | undefined {
-    return senderConstraintOf(this.tokenService, provider)?.mtlsDispatcher?.();
+    return this.tokenService.senderConstraintOf(provider)?.mtlsDispatcher?.();
   }
 
   /** The DPoP signer for requests carrying `info`, when the provider's tokens are DPoP-bound. */
   dpopSignerFor(provider: string, info: TokenInfo): DpopRequestSigner | undefined {
-    return dpopRequestSigner(senderConstraintOf(this.tokenService, provider), info);
+    return dpopRequestSigner(this.tokenService.senderConstraintOf(provider), info);
   }
 
   /**

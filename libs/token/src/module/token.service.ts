@@ -1,13 +1,13 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown, Optional } from '@nestjs/common';
 import { systemClock, type Clock } from '../core/clock.js';
 import type { ProviderOptions } from '../config/provider-options.schema.js';
-import { noteSenderConstraint } from '../http/sender-constraints.js';
 import { TokenRefreshEngine } from '../refresh/token-refresh.engine.js';
 import { collectTokenStats, forEachTokenEntry } from '../refresh/token-stats.js';
 import type { TokenEntryCounters, TokenStats } from '../core/token-stats.types.js';
 import type { ClockSample } from '../refresh/token-clock.sample.js';
 import type { TokenCacheEntry } from '../refresh/token-cache-entry.js';
 import { MemoryTokenStore } from '../stores/memory-token.store.js';
+import type { SenderConstraint } from '../core/sender-constraint.js';
 import type { TokenSource } from '../core/token-source.js';
 import { TOKEN_DEFAULTS } from '../core/token.constants.js';
 import { TokenEvents } from '../core/token.events.js';
@@ -46,6 +46,8 @@ export class TokenService implements TokenSource, OnApplicationShutdown {
   /** The engine's entries and clock sample, held here so that a cache hit reads them directly. */
   private readonly entries: Map<string, TokenCacheEntry>;
   private readonly sample: ClockSample;
+  /** Per provider: how its strategy binds its tokens, as it declared at registration (read per request). */
+  readonly #senderConstraints = new Map<string, SenderConstraint>();
 
   constructor(@Optional() @Inject(TOKEN_SERVICE_SETTINGS) settings: TokenServiceSettings = {}) {
     this.clock = settings.clock ?? systemClock;
@@ -137,13 +139,15 @@ export class TokenService implements TokenSource, OnApplicationShutdown {
    */
   register(name: string, strategy: TokenStrategy, options: ProviderOptions = {}): void {
     this.engine.add(name, strategy, options);
-    noteSenderConstraint(this, name, strategy);
+    const constraint = (strategy as { readonly senderConstraint?: SenderConstraint }).senderConstraint;
+    if (constraint === undefined) this.#senderConstraints.delete(name);
+    else this.#senderConstraints.set(name, constraint);
   }
 
   /** Removes a provider registered at run time; false when there was none. */
   unregister(name: string): boolean {
     if (!this.engine.remove(name)) return false;
-    noteSenderConstraint(this, name, undefined);
+    this.#senderConstraints.delete(name);
     return true;
   }
 
@@ -153,6 +157,11 @@ export class TokenService implements TokenSource, OnApplicationShutdown {
 
   providerNames(): string[] {
     return [...this.entries.keys()];
+  }
+
+  /** How the provider's strategy binds its tokens (DPoP, mTLS), for the HTTP integration. */
+  senderConstraintOf(name: string): SenderConstraint | undefined {
+    return this.#senderConstraints.get(name);
   }
 
   /** The options a provider was registered with (origins, margin…), for the HTTP integration. */
