@@ -11,12 +11,16 @@ import base from './jest.config.js';
 const specs = {
   refresh: [
     '<rootDir>/libs/token/src/refresh/**/*.spec.ts',
-    '<rootDir>/libs/token/src/token.service.spec.ts',
-    '<rootDir>/libs/token/src/token.service.engine.spec.ts',
-    '<rootDir>/libs/token/src/token.service.freshness.spec.ts',
-    '<rootDir>/libs/token/src/token.service.store.spec.ts',
+    '<rootDir>/libs/token/src/module/token.service.spec.ts',
+    '<rootDir>/libs/token/src/module/token.service.engine.spec.ts',
+    '<rootDir>/libs/token/src/module/token.service.freshness.spec.ts',
+    '<rootDir>/libs/token/src/module/token.service.store.spec.ts',
   ],
-  strategies: ['<rootDir>/libs/token/src/strategies/**/*.spec.ts'],
+  strategies: [
+    '<rootDir>/libs/token/src/strategies/**/*.spec.ts',
+    '<rootDir>/libs/token/src/core/oauth2-cache-key.spec.ts',
+    '<rootDir>/libs/token/src/config/private-key.startup.spec.ts',
+  ],
   http: ['<rootDir>/libs/token/src/http/**/*.spec.ts'],
 };
 const part = process.env.MUTATION_PART;

@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import type { RedisStoreOptions } from '../libs/token/src/stores/redis-store.options.js';
+import type { RedisStoreOptions } from '../libs/token/src/config/redis-store.options.js';
 import type { TopologyMemberConfig, TopologyMemberReport } from './support/fleet-topology-member.js';
 import { pick, type BenchOptions } from './support/options.js';
 import { RedisClusterTopology, RedisSentinelTopology } from './support/redis-topology.js';

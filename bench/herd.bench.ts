@@ -1,4 +1,4 @@
-import { TokenService } from '../libs/token/src/token.service.js';
+import { TokenService } from '../libs/token/src/module/token.service.js';
 import {
   azureTokenCycler,
   badgatewayOAuth2Fetch,

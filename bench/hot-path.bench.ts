@@ -1,5 +1,5 @@
-import { TokenInfo } from '../libs/token/src/token-info.js';
-import { TokenService } from '../libs/token/src/token.service.js';
+import { TokenInfo } from '../libs/token/src/core/token-info.js';
+import { TokenService } from '../libs/token/src/module/token.service.js';
 import {
   azureTokenCycler,
   badgatewayOAuth2Fetch,

@@ -1,4 +1,4 @@
-import { TokenService } from '../libs/token/src/token.service.js';
+import { TokenService } from '../libs/token/src/module/token.service.js';
 import { azureTokenCycler, badgatewayOAuth2Fetch, type TokenClient } from './support/alternatives.js';
 import { clientCredentialsStrategy } from './support/client-credentials.js';
 import { pick, type BenchOptions } from './support/options.js';

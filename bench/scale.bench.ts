@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
-import { TokenInfo } from '../libs/token/src/token-info.js';
-import { TokenService } from '../libs/token/src/token.service.js';
-import type { TokenStrategy } from '../libs/token/src/token-strategy.interface.js';
+import { TokenInfo } from '../libs/token/src/core/token-info.js';
+import { TokenService } from '../libs/token/src/module/token.service.js';
+import type { TokenStrategy } from '../libs/token/src/core/token-strategy.interface.js';
 import { pick, type BenchOptions } from './support/options.js';
 import type { ResultRow, ScenarioResult } from './support/results.js';
 import { elapsedNs, median, sleep } from './support/stats.js';

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it, jest } from '@jest/globals';
 import { RedisTokenStore } from '../libs/token/src/stores/redis-token.store.js';
-import { TokenInfo } from '../libs/token/src/token-info.js';
+import { TokenInfo } from '../libs/token/src/core/token-info.js';
 import { RedisServerProcess } from './support/fleet-redis-server.js';
 
 /**

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { Cluster } from 'ioredis';
 import { RedisTokenStore } from '../libs/token/src/stores/redis-token.store.js';
-import { TokenInfo } from '../libs/token/src/token-info.js';
+import { TokenInfo } from '../libs/token/src/core/token-info.js';
 import { RedisClusterTopology } from './support/fleet-redis-topology.js';
 import { FailoverFleet, sleep } from './support/fleet-failover.js';
 import { eventually } from './support/fleet-replicas.js';

@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it, jest } from '@jest/globals';
 import { Redis } from 'ioredis';
-import type { TokenEncryptionKey } from '../libs/token/src/stores/redis-store.options.js';
+import type { TokenEncryptionKey } from '../libs/token/src/config/redis-store.options.js';
 import { FleetTokenEndpoint } from './support/fleet-token-endpoint.js';
 import { ReplicaProcess, type ReplicaConfig } from './support/fleet-replicas.js';
 

@@ -8,8 +8,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { exportJWK, exportPKCS8, generateKeyPair } from 'jose';
 import { OAuth2Strategy } from '../libs/token/src/strategies/oauth2/oauth2.strategy.js';
-import { TokenEndpointError } from '../libs/token/src/token.errors.js';
-import type { TokenInfo } from '../libs/token/src/token-info.js';
+import { TokenEndpointError } from '../libs/token/src/core/token.errors.js';
+import type { TokenInfo } from '../libs/token/src/core/token-info.js';
 import { startAssertionEndpoint, type AssertionEndpoint } from './support/oauth2-assertion-endpoint.js';
 import { errorRenderings } from './support/oauth2-loopback-server.js';
 import { startReferenceServer, type ReferenceServer } from './support/oauth2-reference-server.js';

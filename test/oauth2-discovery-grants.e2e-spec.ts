@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Test } from '@nestjs/testing';
 import { exportPKCS8, generateKeyPair } from 'jose';
 import { TokenModule, TokenService, type TokenModuleOptions } from '../libs/token/src/index.js';
-import { TokenAcquisitionError } from '../libs/token/src/token.errors.js';
+import { TokenAcquisitionError } from '../libs/token/src/core/token.errors.js';
 import { LogCapture } from './support/log-capture.js';
 import { registerJwtBearerGrant, type JwtBearerLogEntry } from './support/oidc-provider-grants.js';
 import { startOidcServer, type OidcServer } from './support/oidc-provider-server.js';

@@ -13,7 +13,7 @@ import {
   InvalidTokenOptionsError,
   TokenAcquisitionError,
   TokenRequestError,
-} from '../libs/token/src/token.errors.js';
+} from '../libs/token/src/core/token.errors.js';
 import { startOidcServer, type OidcServer } from './support/oidc-provider-server.js';
 import { oidcClient } from './support/oidc-test-bed.js';
 import { rejection } from './support/rejection.js';

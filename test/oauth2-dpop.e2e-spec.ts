@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { exportPKCS8, generateKeyPair } from 'jose';
 import { TokenModule, tokenConfigFromEnv } from '../libs/token/src/index.js';
 import { OAuth2Strategy } from '../libs/token/src/strategies/oauth2/oauth2.strategy.js';
-import { InvalidTokenOptionsError } from '../libs/token/src/token.errors.js';
+import { InvalidTokenOptionsError } from '../libs/token/src/core/token.errors.js';
 import { oidcClient, startOidcTestBed, statusOfRefusal, type OidcTestBed } from './support/oidc-test-bed.js';
 import { rejection } from './support/rejection.js';
 

@@ -7,7 +7,7 @@ import { Test } from '@nestjs/testing';
 import { exportPKCS8, generateKeyPair } from 'jose';
 import { TokenModule, TokenService } from '../libs/token/src/index.js';
 import { OAuth2Strategy } from '../libs/token/src/strategies/oauth2/oauth2.strategy.js';
-import { InvalidTokenOptionsError, TokenEndpointError } from '../libs/token/src/token.errors.js';
+import { InvalidTokenOptionsError, TokenEndpointError } from '../libs/token/src/core/token.errors.js';
 import { registerJwtBearerGrant, type JwtBearerLogEntry } from './support/oidc-provider-grants.js';
 import { startOidcServer, type OidcServer } from './support/oidc-provider-server.js';
 import { oidcClient } from './support/oidc-test-bed.js';

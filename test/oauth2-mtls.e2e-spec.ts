@@ -20,7 +20,7 @@ import {
   TokenEndpointRetryLaterError,
   TokenRequestError,
   TokenSenderConstraintError,
-} from '../libs/token/src/token.errors.js';
+} from '../libs/token/src/core/token.errors.js';
 import { startOidcServer, type OidcServer } from './support/oidc-provider-server.js';
 import { oidcClient, useSameRealmStructuredClone } from './support/oidc-test-bed.js';
 import { makeTestCertificates, type TestCertificates } from './support/test-certificates.js';

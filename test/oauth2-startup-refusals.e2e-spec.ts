@@ -7,7 +7,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/glob
 import { Test } from '@nestjs/testing';
 import { InvalidTokenOptionsError, TokenModule, TokenService } from '../libs/token/src/index.js';
 import { OAuth2Strategy } from '../libs/token/src/strategies/oauth2/oauth2.strategy.js';
-import { TokenRequestError } from '../libs/token/src/token.errors.js';
+import { TokenRequestError } from '../libs/token/src/core/token.errors.js';
 import { guardConnections, type ConnectionGuard } from './support/connection-guard.js';
 import { sendJson, startLoopbackServer, type LoopbackServer } from './support/oauth2-loopback-server.js';
 import { rejection } from './support/rejection.js';

@@ -13,7 +13,7 @@ import {
   TokenAcquisitionError,
   TokenEndpointError,
   TokenResponseError,
-} from '../libs/token/src/token.errors.js';
+} from '../libs/token/src/core/token.errors.js';
 import { registerTokenExchangeGrant, type TokenExchangeLogEntry } from './support/oidc-provider-grants.js';
 import { startOidcServer, type OidcServer } from './support/oidc-provider-server.js';
 import { oidcClient } from './support/oidc-test-bed.js';

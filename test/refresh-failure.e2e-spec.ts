@@ -2,11 +2,11 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import { Test, type TestingModule } from '@nestjs/testing';
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ManualClock } from '../libs/token/src/clock.js';
-import { TokenAcquisitionError } from '../libs/token/src/token.errors.js';
-import { TokenModule } from '../libs/token/src/token.module.js';
-import { TokenService } from '../libs/token/src/token.service.js';
-import { TokenRefreshScheduler } from '../libs/token/src/refresh/token-refresh.scheduler.js';
+import { ManualClock } from '../libs/token/src/core/clock.js';
+import { TokenAcquisitionError } from '../libs/token/src/core/token.errors.js';
+import { TokenModule } from '../libs/token/src/module/token.module.js';
+import { TokenService } from '../libs/token/src/module/token.service.js';
+import { TokenRefreshScheduler } from '../libs/token/src/module/token-refresh.scheduler.js';
 import { LogCapture } from './support/log-capture.js';
 
 /**

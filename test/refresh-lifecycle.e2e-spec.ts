@@ -2,15 +2,15 @@ import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals
 import { Injectable } from '@nestjs/common';
 import { Cron, ScheduleModule, SchedulerRegistry } from '@nestjs/schedule';
 import { Test, type TestingModule } from '@nestjs/testing';
-import type { Clock } from '../libs/token/src/clock.js';
-import { TokenInfo } from '../libs/token/src/token-info.js';
-import type { TokenStrategy } from '../libs/token/src/token-strategy.interface.js';
-import { TokenModule } from '../libs/token/src/token.module.js';
-import { TokenService } from '../libs/token/src/token.service.js';
+import type { Clock } from '../libs/token/src/core/clock.js';
+import { TokenInfo } from '../libs/token/src/core/token-info.js';
+import type { TokenStrategy } from '../libs/token/src/core/token-strategy.interface.js';
+import { TokenModule } from '../libs/token/src/module/token.module.js';
+import { TokenService } from '../libs/token/src/module/token.service.js';
 import {
   TOKEN_REFRESH_JOB_NAME,
   TokenRefreshScheduler,
-} from '../libs/token/src/refresh/token-refresh.scheduler.js';
+} from '../libs/token/src/module/token-refresh.scheduler.js';
 import { LogCapture } from './support/log-capture.js';
 import { StubStrategy } from './support/stub-strategy.js';
 

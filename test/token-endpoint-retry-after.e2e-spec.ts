@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import { ManualClock } from '../libs/token/src/clock.js';
+import { ManualClock } from '../libs/token/src/core/clock.js';
 import { OAuth2Strategy } from '../libs/token/src/strategies/oauth2/oauth2.strategy.js';
-import { TokenAcquisitionError, TokenEndpointHeldError } from '../libs/token/src/token.errors.js';
-import { TokenService } from '../libs/token/src/token.service.js';
+import { TokenAcquisitionError, TokenEndpointHeldError } from '../libs/token/src/core/token.errors.js';
+import { TokenService } from '../libs/token/src/module/token.service.js';
 import { LogCapture } from './support/log-capture.js';
 import {
   errorRenderings,

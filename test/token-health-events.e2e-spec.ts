@@ -2,11 +2,11 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import { EventEmitter2, EventEmitterModule } from '@nestjs/event-emitter';
 import { HealthCheckService, TerminusModule, type HealthCheckResult } from '@nestjs/terminus';
 import { Test, type TestingModule } from '@nestjs/testing';
-import { ManualClock } from '../libs/token/src/clock.js';
+import { ManualClock } from '../libs/token/src/core/clock.js';
 import { TokenHealthIndicator, TokenHealthModule } from '../libs/token/src/health/index.js';
-import { TokenModule } from '../libs/token/src/token.module.js';
-import { TokenService } from '../libs/token/src/token.service.js';
-import { TokenEventEmitterBridge } from '../libs/token/src/token-event-emitter.bridge.js';
+import { TokenModule } from '../libs/token/src/module/token.module.js';
+import { TokenService } from '../libs/token/src/module/token.service.js';
+import { TokenEventEmitterBridge } from '../libs/token/src/module/token-event-emitter.bridge.js';
 import { LogCapture } from './support/log-capture.js';
 import { StubStrategy } from './support/stub-strategy.js';
 

@@ -1,7 +1,7 @@
-import type { Clock } from '../../libs/token/src/clock.js';
-import { systemClock } from '../../libs/token/src/clock.js';
-import { TokenInfo } from '../../libs/token/src/token-info.js';
-import type { TokenStrategy } from '../../libs/token/src/token-strategy.interface.js';
+import type { Clock } from '../../libs/token/src/core/clock.js';
+import { systemClock } from '../../libs/token/src/core/clock.js';
+import { TokenInfo } from '../../libs/token/src/core/token-info.js';
+import type { TokenStrategy } from '../../libs/token/src/core/token-strategy.interface.js';
 
 /** Client id and secret every benchmark client sends; the loopback endpoint accepts anything. */
 export const BENCH_CLIENT = { clientId: 'bench-client', clientSecret: 'bench-secret' } as const;

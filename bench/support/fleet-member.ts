@@ -4,8 +4,8 @@
  * argv[2]: JSON of {@link FleetMemberConfig}.
  */
 import { Logger } from '@nestjs/common';
-import type { TokenStore } from '../../libs/token/src/stores/token-store.interface.js';
-import { TokenService } from '../../libs/token/src/token.service.js';
+import type { TokenStore } from '../../libs/token/src/core/token-store.interface.js';
+import { TokenService } from '../../libs/token/src/module/token.service.js';
 import { clientCredentialsStrategy } from './client-credentials.js';
 import { steadyLoad } from './steady-load.js';
 

@@ -4,11 +4,11 @@
  * argv[2]: JSON of {@link TopologyMemberConfig}.
  */
 import { Logger } from '@nestjs/common';
-import type { RedisStoreOptions } from '../../libs/token/src/stores/redis-store.options.js';
-import type { TokenStore } from '../../libs/token/src/stores/token-store.interface.js';
-import { TokenService } from '../../libs/token/src/token.service.js';
-import { TokenInfo } from '../../libs/token/src/token-info.js';
-import type { TokenStrategy } from '../../libs/token/src/token-strategy.interface.js';
+import type { RedisStoreOptions } from '../../libs/token/src/config/redis-store.options.js';
+import type { TokenStore } from '../../libs/token/src/core/token-store.interface.js';
+import { TokenService } from '../../libs/token/src/module/token.service.js';
+import { TokenInfo } from '../../libs/token/src/core/token-info.js';
+import type { TokenStrategy } from '../../libs/token/src/core/token-strategy.interface.js';
 
 export interface TopologyMemberConfig {
   /** Sent as `x-member`, so the endpoint knows which replica asked. */

@@ -1,5 +1,5 @@
 import { expect } from '@jest/globals';
-import type { RedisStoreOptions } from '../../libs/token/src/stores/redis-store.options.js';
+import type { RedisStoreOptions } from '../../libs/token/src/config/redis-store.options.js';
 import { FleetTokenEndpoint } from './fleet-token-endpoint.js';
 import { eventually, ReplicaProcess, type ReplicaReport } from './fleet-replicas.js';
 

@@ -3,10 +3,10 @@
 import 'reflect-metadata';
 import { Logger, Module, type LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { TokenModule } from '../../libs/token/src/token.module.js';
-import { TokenService } from '../../libs/token/src/token.service.js';
-import { TokenInfo } from '../../libs/token/src/token-info.js';
-import type { TokenStrategy } from '../../libs/token/src/token-strategy.interface.js';
+import { TokenModule } from '../../libs/token/src/module/token.module.js';
+import { TokenService } from '../../libs/token/src/module/token.service.js';
+import { TokenInfo } from '../../libs/token/src/core/token-info.js';
+import type { TokenStrategy } from '../../libs/token/src/core/token-strategy.interface.js';
 import type { ReplicaConfig, ReplicaReport, ReplicaRequest } from './fleet-replicas.js';
 
 const config = JSON.parse(process.env.FLEET_REPLICA_CONFIG ?? '{}') as ReplicaConfig;

@@ -1,7 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
-import type { RedisStoreOptions } from '../../libs/token/src/stores/redis-store.options.js';
+import type { RedisStoreOptions } from '../../libs/token/src/config/redis-store.options.js';
 
 export interface ReplicaConfig {
   id: string;

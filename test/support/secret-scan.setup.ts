@@ -1,5 +1,5 @@
 import { afterAll } from '@jest/globals';
-import { TokenError } from '../../libs/token/src/token.errors.js';
+import { TokenError } from '../../libs/token/src/core/token.errors.js';
 import { captureOutput, collectInstances, findLeaks, renderError } from './secret-scan.js';
 import { TEST_SECRETS } from './test-secrets.js';
 

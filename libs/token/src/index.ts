@@ -9,21 +9,20 @@
 export {} from './http/axios-augmentation.js';
 
 // The module and its options.
-export { TokenModule, type TokenModuleAsyncOptions } from './token.module.js';
-export type { TokenConfig, TokenModuleOptions, TokenProviderConfig } from './token.options.js';
-export type { CustomProviderConfig } from './strategies/custom.options.js';
+export { TokenModule, type TokenModuleAsyncOptions } from './module/token.module.js';
+export type { TokenConfig, TokenModuleOptions, TokenProviderConfig } from './config/token.options.js';
+export type { CustomProviderConfig } from './config/custom.options.js';
 export type { ProviderOptions } from './config/provider-options.schema.js';
-export type { RedisStoreOptions } from './stores/redis-store.options.js';
+export type { RedisStoreOptions } from './config/redis-store.options.js';
 export { tokenConfigFromEnv } from './config/token-config.loader.js';
-export { TOKEN_DEFAULTS } from './token.constants.js';
-export type { Clock } from './clock.js';
+export { TOKEN_DEFAULTS } from './core/token.constants.js';
+export type { Clock } from './core/clock.js';
 
 // The service and its per-call options.
-export { TokenService } from './token.service.js';
-export type { GetTokenOptions, InvalidateOptions } from './token.service-settings.js';
-export { TokenInfo } from './token-info.js';
-export type { ProviderTokenStats, TokenStats } from './refresh/token-stats.js';
-export type { RefreshState } from './refresh/token-refresh.state.js';
+export { TokenService } from './module/token.service.js';
+export type { GetTokenOptions, InvalidateOptions } from './core/token.service-settings.js';
+export { TokenInfo } from './core/token-info.js';
+export type { ProviderTokenStats, RefreshState, TokenStats } from './core/token-stats.types.js';
 
 // Outgoing HTTP: @UseToken, the request context, the axios interceptor and the fetch wrapper.
 export { UseToken } from './http/use-token.decorator.js';
@@ -42,18 +41,18 @@ export type {
   TokenGenerateContext,
   TokenRequestParameters,
   TokenStrategy,
-} from './token-strategy.interface.js';
+} from './core/token-strategy.interface.js';
 export { JwtStrategy } from './strategies/jwt.strategy.js';
-export type { JwtProviderConfig } from './strategies/jwt.options.js';
+export type { JwtProviderConfig } from './config/jwt.options.js';
 export { OAuth2Strategy } from './strategies/oauth2/oauth2.strategy.js';
-export type { OAuth2ProviderConfig } from './strategies/oauth2/oauth2.options.js';
-export type { OAuth2DiscoveryOptions } from './strategies/oauth2/oauth2-discovery.js';
-export type { JwtBearerOptions, TokenExchangeOptions } from './strategies/oauth2/oauth2-grants.options.js';
-export type { DpopOptions } from './dpop/dpop.options.js';
-export type { MtlsOptions } from './strategies/oauth2/oauth2-mtls.js';
+export type { OAuth2ProviderConfig } from './config/oauth2.options.js';
+export type { OAuth2DiscoveryOptions } from './config/oauth2-discovery.options.js';
+export type { JwtBearerOptions, TokenExchangeOptions } from './config/oauth2-grants.options.js';
+export type { DpopOptions } from './config/dpop.options.js';
+export type { MtlsOptions } from './config/oauth2-mtls.options.js';
 
 // The store interface (fleet mode: `nest-token-manager/redis`).
-export type { TokenStore } from './stores/token-store.interface.js';
+export type { TokenStore } from './core/token-store.interface.js';
 
 // Errors and their codes.
 export {
@@ -70,7 +69,7 @@ export {
   TokenRequestError,
   TokenResponseError,
   TokenSenderConstraintError,
-} from './token.errors.js';
+} from './core/token.errors.js';
 
 // Events.
-export { TokenEvents, type TokenEventMap, type TokenEventName } from './token.events.js';
+export { TokenEvents, type TokenEventMap, type TokenEventName } from './core/token.events.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { InvalidTokenOptionsError } from '../token.errors.js';
+import { InvalidTokenOptionsError } from '../core/token.errors.js';
 import { resolveTokenConfig, tokenConfigFromEnv } from './token-config.loader.js';
 import { envVariableOf } from './env-origins.js';
 

@@ -2,9 +2,9 @@ import { beforeAll, describe, expect, it } from '@jest/globals';
 import { Test } from '@nestjs/testing';
 import { generateKeyPairSync } from 'node:crypto';
 import { exportJWK, exportPKCS8, generateKeyPair } from 'jose';
-import { InvalidTokenOptionsError } from '../token.errors.js';
-import { TokenModule } from '../token.module.js';
-import type { TokenProviderConfig } from '../token.options.js';
+import { InvalidTokenOptionsError } from '../core/token.errors.js';
+import { TokenModule } from '../module/token.module.js';
+import type { TokenProviderConfig } from './token.options.js';
 
 // A private key is read when the module starts: a PEM with the right header and a garbage body, a
 // JWK with a broken "d", or a key of the wrong type must stop start-up with an error that names the

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { InvalidTokenOptionsError } from '../token.errors.js';
+import { InvalidTokenOptionsError } from '../core/token.errors.js';
 import { describeZodIssue } from './validation.js';
 
 /**

@@ -1,4 +1,4 @@
-import { InvalidTokenOptionsError } from '../token.errors.js';
+import { InvalidTokenOptionsError } from '../core/token.errors.js';
 
 /**
  * `requireBaseUrls: true`: a configured provider without `baseUrls` stops start-up, naming it and

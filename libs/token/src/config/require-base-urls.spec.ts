@@ -3,9 +3,9 @@ import { describe, expect, it } from '@jest/globals';
 import { ConfigModule, registerAs } from '@nestjs/config';
 import { Test } from '@nestjs/testing';
 import { rejection } from '../testing-support/rejection.js';
-import { InvalidTokenOptionsError } from '../token.errors.js';
-import { TokenModule } from '../token.module.js';
-import { TokenService } from '../token.service.js';
+import { InvalidTokenOptionsError } from '../core/token.errors.js';
+import { TokenModule } from '../module/token.module.js';
+import { TokenService } from '../module/token.service.js';
 import { tokenConfigFromEnv } from './token-config.loader.js';
 
 const jwt = { type: 'jwt', accessKey: 'ak-public', secretKey: 'sk-require-base-urls' } as const;

@@ -10,12 +10,12 @@ import { Test } from '@nestjs/testing';
 import type { ModuleRef } from '@nestjs/core';
 import fc from 'fast-check';
 import { generateKeyPair, exportJWK, exportPKCS8 } from 'jose';
-import { InvalidTokenOptionsError } from '../token.errors.js';
-import { TokenModule } from '../token.module.js';
-import { TokenService } from '../token.service.js';
+import { InvalidTokenOptionsError } from '../core/token.errors.js';
+import { TokenModule } from '../module/token.module.js';
+import { TokenService } from '../module/token.service.js';
 import { resolveTokenConfig } from './token-config.loader.js';
-import { createStrategy, providerOptionsOf } from './token-strategy.factory.js';
-import { systemClock } from '../clock.js';
+import { createStrategy, providerOptionsOf } from '../module/token-strategy.factory.js';
+import { systemClock } from '../core/clock.js';
 
 const SECRET = 'Cfg-SECRET-canary-0b7e';
 

@@ -4,10 +4,10 @@
  * `constructor`/`prototype` used to walk into `Object` itself. Both are refused or kept as data.
  */
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { InvalidTokenOptionsError } from '../token.errors.js';
+import { InvalidTokenOptionsError } from '../core/token.errors.js';
 import { resolveTokenConfig, tokenConfigFromEnv } from './token-config.loader.js';
 import { parseOrThrow } from './validation.js';
-import { tokenConfigSchema } from '../token.options.js';
+import { tokenConfigSchema } from './token.options.js';
 
 function thrown(action: () => unknown): InvalidTokenOptionsError {
   try {

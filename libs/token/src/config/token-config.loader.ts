@@ -1,8 +1,8 @@
 import type { ConfigService } from '@nestjs/config';
 import type { z } from 'zod';
-import { TOKEN_CONFIG_NAMESPACE } from '../token.constants.js';
-import { InvalidTokenOptionsError } from '../token.errors.js';
-import { tokenConfigSchema, type TokenModuleOptions } from '../token.options.js';
+import { TOKEN_CONFIG_NAMESPACE } from '../core/token.constants.js';
+import { InvalidTokenOptionsError } from '../core/token.errors.js';
+import { tokenConfigSchema, type TokenModuleOptions } from './token.options.js';
 import { envVariableOf, recordEnvOrigin } from './env-origins.js';
 import { checkRequiredBaseUrls } from './require-base-urls.check.js';
 import { hideSecretsFromInspection } from './secret-hiding.js';

@@ -1,4 +1,4 @@
-import { InvalidTokenOptionsError } from '../token.errors.js';
+import { InvalidTokenOptionsError } from '../core/token.errors.js';
 
 type SourceField = 'subjectToken' | 'actorToken';
 interface ExchangingConfig {

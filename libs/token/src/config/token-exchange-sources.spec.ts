@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { Test } from '@nestjs/testing';
-import { TokenModule } from '../token.module.js';
-import { InvalidTokenOptionsError } from '../token.errors.js';
+import { TokenModule } from '../module/token.module.js';
+import { InvalidTokenOptionsError } from '../core/token.errors.js';
 import { rejection } from '../testing-support/rejection.js';
 
 const exchanging = (sources: { subjectToken?: unknown; actorToken?: unknown }) => ({

@@ -4,13 +4,13 @@
  */
 import { afterEach, describe, expect, it, jest } from '@jest/globals';
 import { Test } from '@nestjs/testing';
-import { InvalidTokenOptionsError } from '../token.errors.js';
-import { TokenModule } from '../token.module.js';
-import { TokenService } from '../token.service.js';
+import { InvalidTokenOptionsError } from '../core/token.errors.js';
+import { TokenModule } from '../module/token.module.js';
+import { TokenService } from '../module/token.service.js';
 import { JwtStrategy } from '../strategies/jwt.strategy.js';
-import { jwtProviderSchema } from '../strategies/jwt.options.js';
+import { jwtProviderSchema } from './jwt.options.js';
 import { OAuth2Strategy } from '../strategies/oauth2/oauth2.strategy.js';
-import { oauth2ProviderSchema } from '../strategies/oauth2/oauth2.options.js';
+import { oauth2ProviderSchema } from './oauth2.options.js';
 import { providerOptionsSchema } from './provider-options.schema.js';
 
 const SECRET = 'kling-secret-key-do-not-leak-7781';

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { InvalidTokenOptionsError } from '../token.errors.js';
+import { InvalidTokenOptionsError } from '../core/token.errors.js';
 import { plainIssueMessage } from './plain-issues.js';
 
 /**

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
-import { TokenService } from '../token.service.js';
+import { TokenService } from '../module/token.service.js';
 
 /**
  * What {@link TokenHealthIndicator.isHealthy} checks.

@@ -1,5 +1,5 @@
-import type { ProviderOptions } from '../config/provider-options.schema.js';
-import { isLoopbackHostname } from '../strategies/oauth2/token-endpoint-url.js';
+import type { ProviderOriginRules } from '../core/token-source.js';
+import { isLoopbackHostname } from '../core/token-endpoint-url.js';
 
 /**
  * Whether a provider's token may go to a URL: `allowed`, or why not. `origin` is `scheme://host:port`
@@ -10,9 +10,9 @@ export type OriginVerdict =
   | { readonly allowed: false; readonly origin: string; readonly reason: string };
 
 /** `baseUrls` reduced to their origins, once per provider options object. */
-const allowedOriginsCache = new WeakMap<Readonly<ProviderOptions>, ReadonlySet<string> | null>();
+const allowedOriginsCache = new WeakMap<Readonly<ProviderOriginRules>, ReadonlySet<string> | null>();
 
-function allowedOrigins(options: Readonly<ProviderOptions>): ReadonlySet<string> | null {
+function allowedOrigins(options: Readonly<ProviderOriginRules>): ReadonlySet<string> | null {
   let origins = allowedOriginsCache.get(options);
   if (origins === undefined) {
     const baseUrls = options.baseUrls ?? [];
@@ -30,7 +30,10 @@ function allowedOrigins(options: Readonly<ProviderOptions>): ReadonlySet<string>
  *
  * @publicApi
  */
-export function checkTokenOrigin(url: URL | undefined, options: Readonly<ProviderOptions>): OriginVerdict {
+export function checkTokenOrigin(
+  url: URL | undefined,
+  options: Readonly<ProviderOriginRules>,
+): OriginVerdict {
   if (url === undefined)
     return { allowed: false, origin: 'unknown', reason: 'the request URL is not absolute' };
   const origin = url.origin;

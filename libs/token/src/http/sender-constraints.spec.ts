@@ -1,32 +1,35 @@
 import { describe, expect, it } from '@jest/globals';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
-import { ManualClock } from '../clock.js';
-import { DpopProofSigner } from '../dpop/dpop-proof.js';
-import { TokenInfo } from '../token-info.js';
-import { dpopRequestSigner, noteSenderConstraint, senderConstraintOf } from './sender-constraints.js';
+import { ManualClock } from '../core/clock.js';
+import { DpopProofSigner } from '../strategies/oauth2/dpop-proof.js';
+import { TokenInfo } from '../core/token-info.js';
+import { dpopRequestSigner } from './sender-constraints.js';
+import { TokenService } from '../module/token.service.js';
+import { StubStrategy } from '../testing-support/stub-strategy.js';
 
 const clock = new ManualClock(1_700_000_000_000);
 const info = (tokenType?: string) =>
   new TokenInfo({ token: 'at-5e1f', expiresAt: clock.now() + 60_000, tokenType });
 
-describe('sender constraints registry', () => {
-  it('keeps what a strategy declared, per owner and name, until it declares none', () => {
-    const owner = {};
-    const other = {};
+describe('sender constraints (TokenService.senderConstraintOf, what the HTTP integration reads)', () => {
+  it('keeps what a strategy declared, per service and name, until it is unregistered', () => {
+    const service = new TokenService({ clock });
+    const other = new TokenService({ clock });
     const constraint = { dpop: new DpopProofSigner(true, clock) };
-    expect(senderConstraintOf(owner, 'api')).toBeUndefined();
-    noteSenderConstraint(owner, 'plain', {}); // nothing declared: nothing kept, no map needed
-    expect(senderConstraintOf(owner, 'plain')).toBeUndefined();
-    noteSenderConstraint(owner, 'api', { senderConstraint: constraint });
-    noteSenderConstraint(owner, 'api2', { senderConstraint: constraint });
-    expect(senderConstraintOf(owner, 'api')).toBe(constraint);
-    expect(senderConstraintOf(owner, 'api2')).toBe(constraint);
-    expect(senderConstraintOf(other, 'api')).toBeUndefined();
-    noteSenderConstraint(owner, 'api', undefined); // unregistered
-    expect(senderConstraintOf(owner, 'api')).toBeUndefined();
-    expect(senderConstraintOf(owner, 'api2')).toBe(constraint);
-    noteSenderConstraint(other, 'api', { senderConstraint: undefined });
-    expect(senderConstraintOf(other, 'api')).toBeUndefined();
+    const declaring = (senderConstraint: unknown) => Object.assign(new StubStrategy(), { senderConstraint });
+    expect(service.senderConstraintOf('api')).toBeUndefined();
+    service.register('plain', new StubStrategy()); // nothing declared: nothing kept
+    expect(service.senderConstraintOf('plain')).toBeUndefined();
+    service.register('api', declaring(constraint));
+    service.register('api2', declaring(constraint));
+    expect(service.senderConstraintOf('api')).toBe(constraint);
+    expect(service.senderConstraintOf('api2')).toBe(constraint);
+    expect(other.senderConstraintOf('api')).toBeUndefined();
+    expect(service.unregister('api')).toBe(true);
+    expect(service.senderConstraintOf('api')).toBeUndefined();
+    expect(service.senderConstraintOf('api2')).toBe(constraint);
+    other.register('api', declaring(undefined));
+    expect(other.senderConstraintOf('api')).toBeUndefined();
   });
 });
 

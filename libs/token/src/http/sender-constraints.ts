@@ -1,44 +1,6 @@
-import type { Agent } from 'node:https';
-import type { DpopProofSigner } from '../dpop/dpop-proof.js';
-import type { FetchDispatcher } from '../strategies/oauth2/oauth2-mtls.js';
-import type { TokenInfo } from '../token-info.js';
+import type { SenderConstraint } from '../core/sender-constraint.js';
+import type { TokenInfo } from '../core/token-info.js';
 import { tokenChallengeOf } from './www-authenticate.js';
-
-/** How a provider's tokens are bound to this client (RFC 9449 DPoP). */
-export interface SenderConstraint {
-  readonly dpop?: DpopProofSigner;
-  /** RFC 8705 §3: the client certificate's agent, for requests carrying certificate-bound tokens. */
-  readonly mtlsAgent?: Agent;
-  /** The same certificate for `fetch`: an undici `Dispatcher`, made on first use. */
-  readonly mtlsDispatcher?: () => Promise<FetchDispatcher>;
-}
-
-/** A strategy whose tokens are sender-constrained says how through this property. */
-interface SenderConstrained {
-  readonly senderConstraint?: SenderConstraint;
-}
-
-/**
- * Per `TokenService` (weakly held) and provider name: the constraint its strategy declared at
- * registration. The HTTP integration reads it per request; `getToken` never does.
- */
-const registry = new WeakMap<object, Map<string, SenderConstraint>>();
-
-/** Called by `TokenService.register`/`unregister`. */
-export function noteSenderConstraint(owner: object, name: string, strategy: unknown): void {
-  const constraint = (strategy as SenderConstrained | undefined)?.senderConstraint;
-  let byName = registry.get(owner);
-  if (constraint === undefined) {
-    byName?.delete(name);
-    return;
-  }
-  if (byName === undefined) registry.set(owner, (byName = new Map()));
-  byName.set(name, constraint);
-}
-
-export function senderConstraintOf(owner: object, name: string): SenderConstraint | undefined {
-  return registry.get(owner)?.get(name);
-}
 
 /** Signs the DPoP proofs of one request that carries a `DPoP` token, hop by hop. */
 export interface DpopRequestSigner {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { TokenInsufficientScopeError } from '../token.errors.js';
+import { TokenInsufficientScopeError } from '../core/token.errors.js';
 import { insufficientScopeOf, isNonceChallenge } from './token-challenge.js';
 
 const SCOPE = 'Bearer error="insufficient_scope", scope="orders:write"';

@@ -1,4 +1,4 @@
-import { TokenInsufficientScopeError } from '../token.errors.js';
+import { TokenInsufficientScopeError } from '../core/token.errors.js';
 import { tokenChallengeOf } from './www-authenticate.js';
 
 /** RFC 6749 §3.3 scope tokens, space-separated; anything else is not quoted back. */

@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { Controller, Injectable, SetMetadata } from '@nestjs/common';
 import { DiscoveryModule, Reflector } from '@nestjs/core';
 import { Test } from '@nestjs/testing';
-import { InvalidTokenOptionsError } from '../token.errors.js';
+import { InvalidTokenOptionsError } from '../core/token.errors.js';
 import { currentTokenProvider, runWithTokenProvider } from './token-context.js';
 import { TokenContextExplorer } from './token-context.explorer.js';
 import { TokenMetadataAccessor } from './token-metadata.accessor.js';

@@ -1,7 +1,7 @@
 import { followRedirects, type HopTransport, type RedirectHop } from './redirect-follower.js';
 import type { TokenRequestAuthorizer } from './token-request-authorizer.js';
 import type { DpopRequestSigner } from './sender-constraints.js';
-import type { FetchDispatcher } from '../strategies/oauth2/oauth2-mtls.js';
+import type { FetchDispatcher } from '../core/sender-constraint.js';
 
 /** The fetch standard's limit. */
 const MAX_REDIRECTS = 20;

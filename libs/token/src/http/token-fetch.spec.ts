@@ -1,11 +1,11 @@
 import { describe, expect, it } from '@jest/globals';
 import { decodeJwt } from 'jose';
-import { ManualClock } from '../clock.js';
+import { ManualClock } from '../core/clock.js';
 import type { ProviderOptions } from '../config/provider-options.schema.js';
-import { DpopProofSigner } from '../dpop/dpop-proof.js';
-import { TokenInsufficientScopeError, TokenOriginError } from '../token.errors.js';
-import { TokenInfo } from '../token-info.js';
-import { TokenService } from '../token.service.js';
+import { DpopProofSigner } from '../strategies/oauth2/dpop-proof.js';
+import { TokenInsufficientScopeError, TokenOriginError } from '../core/token.errors.js';
+import { TokenInfo } from '../core/token-info.js';
+import { TokenService } from '../module/token.service.js';
 import { runWithTokenProvider } from './token-context.js';
 import { discardBody } from './token-fetch-redirects.js';
 import { createTokenFetch, TokenFetch, type TokenFetchInit } from './token-fetch.js';

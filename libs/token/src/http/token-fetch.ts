@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import type { TokenService } from '../token.service.js';
-import type { TokenInfo } from '../token-info.js';
+import type { TokenSource } from '../core/token-source.js';
+import type { TokenInfo } from '../core/token-info.js';
 import { parseAbsoluteUrl } from './origin-policy.js';
 import { currentTokenProvider } from './token-context.js';
 import { discardBody, sendFollowingRedirects } from './token-fetch-redirects.js';
@@ -44,7 +44,7 @@ export interface TokenFetchOptions {
  * const response = await klingFetch('https://api.klingai.com/v1/videos/text2video', { method: 'POST', body });
  */
 export function createTokenFetch(
-  tokenService: TokenService,
+  tokenService: TokenSource,
   provider?: string,
   options: TokenFetchOptions = {},
 ): TokenFetchFunction {

@@ -8,9 +8,9 @@ import axios, {
   type InternalAxiosRequestConfig,
 } from 'axios';
 import { Readable } from 'node:stream';
-import { ManualClock } from '../clock.js';
-import { TokenInfo } from '../token-info.js';
-import { TokenService } from '../token.service.js';
+import { ManualClock } from '../core/clock.js';
+import { TokenInfo } from '../core/token-info.js';
+import { TokenService } from '../module/token.service.js';
 import { isStream } from './token-http.adapter.js';
 import { TokenHttpInterceptor } from './token-http.interceptor.js';
 import { TokenRequestAuthorizer } from './token-request-authorizer.js';

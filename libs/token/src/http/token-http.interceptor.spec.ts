@@ -8,11 +8,11 @@ import axios, {
   type InternalAxiosRequestConfig,
 } from 'axios';
 import { LogCapture } from '../testing-support/log-capture.js';
-import { ManualClock } from '../clock.js';
+import { ManualClock } from '../core/clock.js';
 import type { ProviderOptions } from '../config/provider-options.schema.js';
-import { TokenInsufficientScopeError, TokenOriginError } from '../token.errors.js';
-import { TokenInfo } from '../token-info.js';
-import { TokenService } from '../token.service.js';
+import { TokenInsufficientScopeError, TokenOriginError } from '../core/token.errors.js';
+import { TokenInfo } from '../core/token-info.js';
+import { TokenService } from '../module/token.service.js';
 import { runWithTokenProvider } from './token-context.js';
 import { requestUrlOf } from './axios-request-url.js';
 import { TokenHttpInterceptor } from './token-http.interceptor.js';

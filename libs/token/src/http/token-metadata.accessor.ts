@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { USE_TOKEN_METADATA } from '../token.constants.js';
+import { USE_TOKEN_METADATA } from '../core/token.constants.js';
 
 /** What `@UseToken()` says: a provider name, `false` (off), or `undefined` (no decorator). */
 export type UseTokenMetadata = string | false | undefined;

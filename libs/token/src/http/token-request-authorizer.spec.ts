@@ -1,12 +1,12 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { Agent } from 'node:https';
 import { LogCapture } from '../testing-support/log-capture.js';
-import { ManualClock } from '../clock.js';
+import { ManualClock } from '../core/clock.js';
 import type { ProviderOptions } from '../config/provider-options.schema.js';
-import { DpopProofSigner } from '../dpop/dpop-proof.js';
-import { TokenOriginError, TokenSenderConstraintError } from '../token.errors.js';
-import { TokenInfo } from '../token-info.js';
-import { TokenService } from '../token.service.js';
+import { DpopProofSigner } from '../strategies/oauth2/dpop-proof.js';
+import { TokenOriginError, TokenSenderConstraintError } from '../core/token.errors.js';
+import { TokenInfo } from '../core/token-info.js';
+import { TokenService } from '../module/token.service.js';
 import { TokenRequestAuthorizer } from './token-request-authorizer.js';
 
 describe('TokenRequestAuthorizer', () => {

@@ -1,12 +1,11 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { TokenOriginError, TokenSenderConstraintError } from '../token.errors.js';
-import type { TokenInfo } from '../token-info.js';
-import { TokenService } from '../token.service.js';
-import type { ProviderOptions } from '../config/provider-options.schema.js';
-import type { FetchDispatcher } from '../strategies/oauth2/oauth2-mtls.js';
+import { TokenOriginError, TokenSenderConstraintError } from '../core/token.errors.js';
+import type { TokenInfo } from '../core/token-info.js';
+import { TokenSource, type ProviderOriginRules } from '../core/token-source.js';
+import type { FetchDispatcher } from '../core/sender-constraint.js';
 import { describeUnboundOrigins } from './origin-description.js';
 import { checkTokenOrigin, type OriginVerdict } from './origin-policy.js';
-import { dpopRequestSigner, senderConstraintOf, type DpopRequestSigner } from './sender-constraints.js';
+import { dpopRequestSigner, type DpopRequestSigner } from './sender-constraints.js';
 
 /** Distinct (provider, origin) warnings remembered; past this, warnings are no longer de-duplicated. */
 const MAX_REMEMBERED_WARNINGS = 1_000;
@@ -22,7 +21,7 @@ export class TokenRequestAuthorizer {
   private readonly logger = new Logger('TokenHttp');
   private readonly warned = new Set<string>();
 
-  constructor(private readonly tokenService: TokenService) {}
+  constructor(private readonly tokenService: TokenSource) {}
 
   /**
    * The provider's token for a request to `url`, or `undefined` when the origin rules say the request
@@ -48,17 +47,17 @@ export class TokenRequestAuthorizer {
 
   /** The client certificate's agent for requests carrying the provider's (certificate-bound) tokens. */
   mtlsAgentFor(provider: string): import('node:https').Agent | undefined {
-    return senderConstraintOf(this.tokenService, provider)?.mtlsAgent;
+    return this.tokenService.senderConstraintOf(provider)?.mtlsAgent;
   }
 
   /** The same certificate as a `dispatcher` for `fetch`; made (and undici loaded) on first use. */
   mtlsDispatcherFor(provider: string): Promise<FetchDispatcher> | undefined {
-    return senderConstraintOf(this.tokenService, provider)?.mtlsDispatcher?.();
+    return this.tokenService.senderConstraintOf(provider)?.mtlsDispatcher?.();
   }
 
   /** The DPoP signer for requests carrying `info`, when the provider's tokens are DPoP-bound. */
   dpopSignerFor(provider: string, info: TokenInfo): DpopRequestSigner | undefined {
-    return dpopRequestSigner(senderConstraintOf(this.tokenService, provider), info);
+    return dpopRequestSigner(this.tokenService.senderConstraintOf(provider), info);
   }
 
   /**
@@ -72,7 +71,7 @@ export class TokenRequestAuthorizer {
 
   private allows(
     provider: string,
-    options: Readonly<ProviderOptions>,
+    options: Readonly<ProviderOriginRules>,
     url: URL | undefined,
     context: string,
   ): boolean {
@@ -99,7 +98,7 @@ export class TokenRequestAuthorizer {
   }
 
   /** A provider with no `baseUrls` sends its token to any origin the origin rules let through: said once. */
-  private warnUnbound(provider: string, options: Readonly<ProviderOptions>): void {
+  private warnUnbound(provider: string, options: Readonly<ProviderOriginRules>): void {
     const key = `${provider}\u0000*`;
     if (this.warned.has(key) || this.warned.size >= MAX_REMEMBERED_WARNINGS) return;
     this.warned.add(key);

@@ -1,9 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
-import { TokenInfo } from '../token-info.js';
-import { TokenModule } from '../token.module.js';
-import { TokenService } from '../token.service.js';
+import { TokenInfo } from '../core/token-info.js';
+import { TokenModule } from '../module/token.module.js';
+import { TokenService } from '../module/token.service.js';
 import { closestName } from './closest-name.js';
 import { UseToken } from './use-token.decorator.js';
 

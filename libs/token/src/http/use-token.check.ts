@@ -1,7 +1,7 @@
 import { Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import type { DiscoveryService, MetadataScanner } from '@nestjs/core';
-import { InvalidTokenOptionsError } from '../token.errors.js';
-import type { TokenService } from '../token.service.js';
+import { InvalidTokenOptionsError } from '../core/token.errors.js';
+import type { TokenSource } from '../core/token-source.js';
 import { closestName } from './closest-name.js';
 import type { TokenMetadataAccessor } from './token-metadata.accessor.js';
 
@@ -26,7 +26,7 @@ export class UseTokenProviderCheck implements OnApplicationBootstrap {
     private readonly discovery: DiscoveryService,
     private readonly scanner: MetadataScanner,
     private readonly accessor: TokenMetadataAccessor,
-    private readonly tokens: TokenService,
+    private readonly tokens: TokenSource,
     private readonly mode: 'fail' | 'warn' = 'fail',
   ) {}
 

@@ -1,6 +1,6 @@
 import { SetMetadata } from '@nestjs/common';
-import { USE_TOKEN_METADATA } from '../token.constants.js';
-import { InvalidTokenOptionsError } from '../token.errors.js';
+import { USE_TOKEN_METADATA } from '../core/token.constants.js';
+import { InvalidTokenOptionsError } from '../core/token.errors.js';
 
 /**
  * Says which provider's token the outgoing HTTP requests of a class or method carry. On a method it

@@ -1,9 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
 import { Registry } from 'prom-client';
 import { StubStrategy } from '../testing-support/stub-strategy.js';
-import { ManualClock } from '../clock.js';
-import { TokenService } from '../token.service.js';
-import type { TokenRequestParameters, TokenStrategy } from '../token-strategy.interface.js';
+import { ManualClock } from '../core/clock.js';
+import { TokenService } from '../module/token.service.js';
+import type { TokenRequestParameters, TokenStrategy } from '../core/token-strategy.interface.js';
 import { observeTokenMetrics, type MeterLike } from './token-metrics.opentelemetry.js';
 import { registerTokenMetrics } from './token-metrics.prometheus.js';
 import { tokenMetricsSnapshot } from './token-metrics.snapshot.js';

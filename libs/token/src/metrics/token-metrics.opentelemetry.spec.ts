@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { StubStrategy } from '../testing-support/stub-strategy.js';
-import { ManualClock } from '../clock.js';
-import { TokenService } from '../token.service.js';
+import { ManualClock } from '../core/clock.js';
+import { TokenService } from '../module/token.service.js';
 import { observeTokenMetrics, PROVIDER_ATTRIBUTE, type MeterLike } from './token-metrics.opentelemetry.js';
 import { tokenMetricsSnapshot } from './token-metrics.snapshot.js';
 

@@ -1,4 +1,4 @@
-import type { TokenEventMap } from '../token.events.js';
+import type { TokenEventMap } from '../core/token.events.js';
 import { monotonicSnapshotReader } from './token-metrics.providers.js';
 import { type ProviderMetricsSnapshot, type TokenMetricsSource } from './token-metrics.types.js';
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 import { Registry } from 'prom-client';
 import { flushPromises, StubStrategy } from '../testing-support/stub-strategy.js';
-import { ManualClock } from '../clock.js';
-import { TokenService } from '../token.service.js';
+import { ManualClock } from '../core/clock.js';
+import { TokenService } from '../module/token.service.js';
 import { registerTokenMetrics } from './token-metrics.prometheus.js';
 
 const MINUTE = 60_000;

@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import type { TokenEventMap } from '../token.events.js';
+import type { TokenEventMap } from '../core/token.events.js';
 import { DEFAULT_MAX_PROVIDER_LABELS, ProviderLabels } from './token-metrics.providers.js';
 import { ScrapeTotals, type LabelSeries } from './token-metrics.scrape.js';
 import type { TokenMetricsSource } from './token-metrics.types.js';

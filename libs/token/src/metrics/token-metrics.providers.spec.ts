@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { describeRequestParameters } from '../token-request-parameters.js';
+import { describeRequestParameters } from '../core/token-request-parameters.js';
 import { ProviderLabels } from './token-metrics.providers.js';
 
 describe('ProviderLabels without a provider list', () => {

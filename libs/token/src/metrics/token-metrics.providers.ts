@@ -1,4 +1,4 @@
-import type { ProviderTokenStats, TokenStats } from '../refresh/token-stats.js';
+import type { ProviderTokenStats, TokenStats } from '../core/token-stats.types.js';
 import type {
   ProviderMetricsSnapshot,
   TokenMetricsSnapshot,

@@ -1,9 +1,9 @@
 import { describe, expect, it, jest } from '@jest/globals';
 import { Counter, Gauge, Registry } from 'prom-client';
 import { StubStrategy } from '../testing-support/stub-strategy.js';
-import { ManualClock } from '../clock.js';
-import { TokenService } from '../token.service.js';
-import type { TokenRequestParameters, TokenStrategy } from '../token-strategy.interface.js';
+import { ManualClock } from '../core/clock.js';
+import { TokenService } from '../module/token.service.js';
+import type { TokenRequestParameters, TokenStrategy } from '../core/token-strategy.interface.js';
 import { registerTokenMetrics } from './token-metrics.prometheus.js';
 import { monotonicSnapshotReader } from './token-metrics.providers.js';
 import type { TokenMetricsSnapshot } from './token-metrics.types.js';

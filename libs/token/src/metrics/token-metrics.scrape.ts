@@ -1,4 +1,4 @@
-import type { ProviderTokenStats, TokenEntryCounters } from '../refresh/token-stats.js';
+import type { ProviderTokenStats, TokenEntryCounters } from '../core/token-stats.types.js';
 import { ProviderLabels, SUMMED_COUNTERS, type SummedCounter } from './token-metrics.providers.js';
 import type { TokenMetricsSource } from './token-metrics.types.js';
 

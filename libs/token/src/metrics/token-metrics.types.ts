@@ -1,5 +1,5 @@
-import type { TokenEventMap } from '../token.events.js';
-import type { TokenEntryCounters, TokenStats } from '../refresh/token-stats.js';
+import type { TokenEventMap } from '../core/token.events.js';
+import type { TokenEntryCounters, TokenStats } from '../core/token-stats.types.js';
 
 // The shapes the metrics read and return, apart from the code so that token-metrics.providers.ts
 // and token-metrics.snapshot.ts can share them without importing each other.

@@ -1,5 +1,5 @@
-import type { TokenError } from '../token.errors.js';
-import type { TokenInfo } from '../token-info.js';
+import type { TokenError } from '../core/token.errors.js';
+import type { TokenInfo } from '../core/token-info.js';
 
 /**
  * What a cache entry keeps only once something went wrong or out of the ordinary: a failed refresh

@@ -1,9 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
 import { Logger } from '@nestjs/common';
 import { StubStrategy } from '../testing-support/stub-strategy.js';
-import { ManualClock } from '../clock.js';
+import { ManualClock } from '../core/clock.js';
 import { MemoryTokenStore } from '../stores/memory-token.store.js';
-import { TokenEvents } from '../token.events.js';
+import { TokenEvents } from '../core/token.events.js';
 import { TokenCacheEntry } from './token-cache-entry.js';
 import { TokenRefresher } from './token-refresher.js';
 

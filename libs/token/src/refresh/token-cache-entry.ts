@@ -1,7 +1,7 @@
 import type { ProviderOptions } from '../config/provider-options.schema.js';
-import type { TokenError } from '../token.errors.js';
-import type { TokenInfo } from '../token-info.js';
-import type { TokenStrategy } from '../token-strategy.interface.js';
+import type { TokenError } from '../core/token.errors.js';
+import type { TokenInfo } from '../core/token-info.js';
+import type { TokenStrategy } from '../core/token-strategy.interface.js';
 import { NO_INCIDENTS, TokenCacheEntryIncidents } from './token-cache-entry.incidents.js';
 import { nextAttemptDelayMs, retryDelayMs, type RefreshWindows } from './token-refresh.policy.js';
 

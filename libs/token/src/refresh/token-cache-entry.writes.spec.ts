@@ -9,7 +9,7 @@ const SRC = join(dirname(fileURLToPath(import.meta.url)), '..');
 const CELL_FILES = new Set(['refresh/token-cache-entry.ts', 'refresh/token-cache-entry.incidents.ts']);
 /** Fields of the cell that are not refresh state, and the one file that keeps each. */
 const KEPT_ELSEWHERE: Record<string, string> = {
-  hits: 'token.service.ts', // the cache hit counts itself: the hot path stays a lookup and a comparison
+  hits: 'module/token.service.ts', // the cache hit counts itself: the hot path stays a lookup and a comparison
   scheduleSlot: 'refresh/token-refresh.schedule.ts',
   dueAt: 'refresh/token-refresh.schedule.ts',
   variants: 'refresh/token-variants.ts',

@@ -1,16 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { Logger } from '@nestjs/common';
 import fc from 'fast-check';
-import { ManualClock } from '../clock.js';
-import type { TokenStore } from '../stores/token-store.interface.js';
+import { ManualClock } from '../core/clock.js';
+import type { TokenStore } from '../core/token-store.interface.js';
 import {
   TokenEndpointError,
   TokenEndpointRetryLaterError,
   TokenRequestError,
   TokenResponseError,
-} from '../token.errors.js';
-import { TokenInfo } from '../token-info.js';
-import { TokenService } from '../token.service.js';
+} from '../core/token.errors.js';
+import { TokenInfo } from '../core/token-info.js';
+import { TokenService } from '../module/token.service.js';
 import { propertySeeds } from '../testing-support/property-seeds.js';
 
 /**

@@ -1,4 +1,4 @@
-import { systemClock, type Clock } from '../clock.js';
+import { systemClock, type Clock } from '../core/clock.js';
 
 /**
  * The service's clock as the hot path reads it: on the system clock, read once per turn of the event

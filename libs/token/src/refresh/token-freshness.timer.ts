@@ -1,4 +1,4 @@
-import { systemClock, type Clock } from '../clock.js';
+import { systemClock, type Clock } from '../core/clock.js';
 import type { ClockSample } from './token-clock.sample.js';
 import type { Schedulable, TokenRefreshSchedule } from './token-refresh.schedule.js';
 

@@ -1,14 +1,18 @@
 import type { Logger } from '@nestjs/common';
-import type { Clock } from '../clock.js';
+import type { Clock } from '../core/clock.js';
 import { parseProviderOptions, type ProviderOptions } from '../config/provider-options.schema.js';
 import { validatedOr } from '../config/validation.js';
-import type { TokenStore } from '../stores/token-store.interface.js';
-import { InvalidTokenOptionsError, TokenEndpointError, TokenProviderNotFoundError } from '../token.errors.js';
-import type { TokenEvents } from '../token.events.js';
-import type { TokenInfo } from '../token-info.js';
-import { requestParametersOf } from '../token-request-parameters.js';
-import type { GetTokenOptions } from '../token.service-settings.js';
-import { isTokenStrategy, type TokenStrategy } from '../token-strategy.interface.js';
+import type { TokenStore } from '../core/token-store.interface.js';
+import {
+  InvalidTokenOptionsError,
+  TokenEndpointError,
+  TokenProviderNotFoundError,
+} from '../core/token.errors.js';
+import type { TokenEvents } from '../core/token.events.js';
+import type { TokenInfo } from '../core/token-info.js';
+import { requestParametersOf } from '../core/token-request-parameters.js';
+import type { GetTokenOptions } from '../core/token.service-settings.js';
+import { isTokenStrategy, type TokenStrategy } from '../core/token-strategy.interface.js';
 import { TokenCacheEntry } from './token-cache-entry.js';
 import { ClockSample } from './token-clock.sample.js';
 import { FreshnessTimer } from './token-freshness.timer.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { retryAfterMsOf } from '../strategies/oauth2/token-endpoint-response.js';
-import { TOKEN_DEFAULTS } from '../token.constants.js';
+import { TOKEN_DEFAULTS } from '../core/token.constants.js';
 import {
   effectiveMarginMs,
   nextAttemptDelayMs,

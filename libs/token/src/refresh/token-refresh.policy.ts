@@ -2,7 +2,7 @@ import {
   MAX_MARGIN_FRACTION_OF_LIFETIME,
   REFRESH_JITTER_FRACTION_OF_MARGIN,
   TOKEN_DEFAULTS,
-} from '../token.constants.js';
+} from '../core/token.constants.js';
 
 /**
  * When a cached token stops being fresh. Three states, as in Azure's token cycler:

@@ -1,6 +1,6 @@
 import type { Logger } from '@nestjs/common';
-import type { TokenStore } from '../stores/token-store.interface.js';
-import type { TokenStrategy } from '../token-strategy.interface.js';
+import type { TokenStore } from '../core/token-store.interface.js';
+import type { TokenStrategy } from '../core/token-strategy.interface.js';
 
 /** What shutting the refresh engine down touches. */
 export interface RefreshShutdownDeps {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { TokenInfo } from '../token-info.js';
+import { TokenInfo } from '../core/token-info.js';
 import { TokenCacheEntry } from './token-cache-entry.js';
 import { planRefreshWindows } from './token-refresh.policy.js';
 import {
@@ -9,7 +9,7 @@ import {
   type RefreshStateView,
 } from './token-refresh.state.js';
 import { StubStrategy } from '../testing-support/stub-strategy.js';
-import { ManualClock } from '../clock.js';
+import { ManualClock } from '../core/clock.js';
 
 const T = 1_700_000_000_000;
 // A one-hour token: refresh from +50 min, must refresh from +55 min, half life at +30 min.

@@ -1,16 +1,5 @@
-import type { TokenInfo } from '../token-info.js';
-
-/**
- * Where a provider's cached token stands at an instant, as in Azure's token cycler:
- * - `fresh`: served from memory, nothing else happens;
- * - `should-refresh`: served, and one refresh runs behind the callers;
- * - `must-refresh`: no valid token, or one inside its margin: callers wait for the one shared refresh;
- * - `cooling-down`: the last refresh failed and its backoff has not passed (or it keeps failing while
- *   the token is inside its margin): a still-valid token is served, otherwise callers fail at once.
- *
- * @publicApi
- */
-export type RefreshState = 'fresh' | 'should-refresh' | 'must-refresh' | 'cooling-down';
+import type { TokenInfo } from '../core/token-info.js';
+import type { RefreshState } from '../core/token-stats.types.js';
 
 /** What the decisions below read of a cache entry; `TokenCacheEntry` has all of it. */
 export interface RefreshStateView {

@@ -1,11 +1,16 @@
 import type { Logger } from '@nestjs/common';
-import type { Clock } from '../clock.js';
-import type { TokenStore } from '../stores/token-store.interface.js';
-import { TokenAcquisitionError, TokenRequestError } from '../token.errors.js';
-import type { TokenEventMap, TokenEvents } from '../token.events.js';
+import type { Clock } from '../core/clock.js';
+import type { TokenStore } from '../core/token-store.interface.js';
+import { TokenAcquisitionError, TokenRequestError } from '../core/token.errors.js';
+import type { TokenEventMap, TokenEvents } from '../core/token.events.js';
 import type { TokenCacheEntry, TokenSource } from './token-cache-entry.js';
-import type { TokenInfo } from '../token-info.js';
-import { admissionProblem, admissionRulesOf, admitToken, type AdmissionRules } from '../token-admission.js';
+import type { TokenInfo } from '../core/token-info.js';
+import {
+  admissionProblem,
+  admissionRulesOf,
+  admitToken,
+  type AdmissionRules,
+} from '../core/token-admission.js';
 import { planRefreshWindows } from './token-refresh.policy.js';
 
 const noop = () => {};

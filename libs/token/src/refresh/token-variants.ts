@@ -1,8 +1,8 @@
 import type { Logger } from '@nestjs/common';
-import { InvalidTokenOptionsError } from '../token.errors.js';
-import { describeRequestParameters, variantKeyOf } from '../token-request-parameters.js';
-import { admitVariantStrategy } from '../token-admission.js';
-import type { TokenRequestParameters } from '../token-strategy.interface.js';
+import { InvalidTokenOptionsError } from '../core/token.errors.js';
+import { describeRequestParameters, variantKeyOf } from '../core/token-request-parameters.js';
+import { admitVariantStrategy } from '../core/token-admission.js';
+import type { TokenRequestParameters } from '../core/token-strategy.interface.js';
 import { TokenCacheEntry } from './token-cache-entry.js';
 
 /** What choosing a per-call variant needs from the service. */

@@ -8,8 +8,8 @@ import { Test } from '@nestjs/testing';
 import { ModulesContainer } from '@nestjs/core';
 import { inspect } from 'node:util';
 import { TEST_SECRETS } from '../testing-support/test-secrets.js';
-import { TokenModule } from '../token.module.js';
-import { TokenService } from '../token.service.js';
+import { TokenModule } from '../module/token.module.js';
+import { TokenService } from '../module/token.service.js';
 import { RedisTokenStore } from './redis-token.store.js';
 import { TokenEncryption } from './token-encryption.js';
 

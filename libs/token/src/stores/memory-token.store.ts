@@ -1,5 +1,5 @@
-import type { TokenInfo } from '../token-info.js';
-import type { TokenStore } from './token-store.interface.js';
+import type { TokenInfo } from '../core/token-info.js';
+import type { TokenStore } from '../core/token-store.interface.js';
 
 /**
  * The default store: nothing beyond the process. `TokenService` already caches in memory and shares

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { InvalidTokenOptionsError } from '../token.errors.js';
+import { InvalidTokenOptionsError } from '../core/token.errors.js';
 import { IOREDIS, importOptional } from './optional-dependency.js';
 
 const MISSING = 'ntm-no-such-package-5b0e';

@@ -1,4 +1,4 @@
-import { InvalidTokenOptionsError } from '../token.errors.js';
+import { InvalidTokenOptionsError } from '../core/token.errors.js';
 
 /** An optional peer dependency: the package, and the option that needs it. */
 export interface OptionalDependency {

@@ -1,5 +1,5 @@
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
-import type { RedisStoreOptions } from './redis-store.options.js';
+import type { RedisStoreOptions } from '../config/redis-store.options.js';
 
 /** One server, a master behind Sentinel, or a Cluster: the store speaks to all of them alike. */
 export type RedisClient = Redis | Cluster;

@@ -2,7 +2,7 @@ import { inspect } from 'node:util';
 import type { Logger } from '@nestjs/common';
 import type { RedisOptions } from 'ioredis';
 import { createRedisClient, type RedisClient } from './redis-client.factory.js';
-import { REDIS_STORE_DEFAULTS, type RedisStoreOptions } from './redis-store.options.js';
+import { REDIS_STORE_DEFAULTS, type RedisStoreOptions } from '../config/redis-store.options.js';
 
 /** What a Redis step gives back when Redis failed or was too slow; the caller then works on its own. */
 export const UNAVAILABLE = Symbol('redis unavailable');

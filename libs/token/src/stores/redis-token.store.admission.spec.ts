@@ -2,9 +2,9 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, afterEach, describe, expect, it } from '@jest/globals';
 import { Redis } from 'ioredis';
 import { LogCapture } from '../testing-support/log-capture.js';
-import { TokenInfo, type TokenInfoInit } from '../token-info.js';
-import type { TokenStrategy } from '../token-strategy.interface.js';
-import { TokenService } from '../token.service.js';
+import { TokenInfo, type TokenInfoInit } from '../core/token-info.js';
+import type { TokenStrategy } from '../core/token-strategy.interface.js';
+import { TokenService } from '../module/token.service.js';
 import { RedisTokenStore } from './redis-token.store.js';
 import { TokenEncryption } from './token-encryption.js';
 

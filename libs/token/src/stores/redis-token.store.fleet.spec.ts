@@ -2,12 +2,12 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, afterEach, describe, expect, it } from '@jest/globals';
 import { Redis } from 'ioredis';
 import { deferred } from '../testing-support/stub-strategy.js';
-import { ManualClock } from '../clock.js';
+import { ManualClock } from '../core/clock.js';
 import { tokenConfigFromEnv } from '../config/token-config.loader.js';
-import { TokenInfo } from '../token-info.js';
-import { TokenService } from '../token.service.js';
+import { TokenInfo } from '../core/token-info.js';
+import { TokenService } from '../module/token.service.js';
 import { RedisKeys } from './redis-keys.js';
-import { redisStoreOptionsSchema, type RedisStoreOptions } from './redis-store.options.js';
+import { redisStoreOptionsSchema, type RedisStoreOptions } from '../config/redis-store.options.js';
 import { RedisTokenStore } from './redis-token.store.js';
 import { TokenEncryption } from './token-encryption.js';
 

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { inspect } from 'node:util';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { freePort } from '../testing-support/free-port.js';
-import type { RedisStoreOptions } from './redis-store.options.js';
+import type { RedisStoreOptions } from '../config/redis-store.options.js';
 import { RedisTokenStore } from './redis-token.store.js';
 
 const REDIS_PASSWORD = 'Rp-inspect-REDIS-password-6a1e';

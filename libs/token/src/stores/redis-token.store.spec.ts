@@ -5,8 +5,8 @@ import { Redis } from 'ioredis';
 import { deferred } from '../testing-support/stub-strategy.js';
 import { LogCapture } from '../testing-support/log-capture.js';
 import { RedisProxy } from '../testing-support/fleet-redis-proxy.js';
-import { TokenInfo } from '../token-info.js';
-import type { RedisStoreOptions } from './redis-store.options.js';
+import { TokenInfo } from '../core/token-info.js';
+import type { RedisStoreOptions } from '../config/redis-store.options.js';
 import { RedisTokenStore } from './redis-token.store.js';
 import { TokenEncryption } from './token-encryption.js';
 

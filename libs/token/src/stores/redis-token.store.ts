@@ -1,7 +1,7 @@
 import { inspect } from 'node:util';
 import { Logger } from '@nestjs/common';
 import { Cluster } from 'ioredis';
-import type { TokenInfo } from '../token-info.js';
+import type { TokenInfo } from '../core/token-info.js';
 import { parseOrThrow } from '../config/validation.js';
 import type { RedisClient } from './redis-client.factory.js';
 import {
@@ -18,10 +18,10 @@ import {
   REDIS_STORE_DEFAULTS,
   redisStoreOptionsSchema,
   type RedisStoreOptions,
-} from './redis-store.options.js';
+} from '../config/redis-store.options.js';
 import { StoreSignals } from './redis-store.signals.js';
 import { TokenEncryption, UndecryptableTokenError } from './token-encryption.js';
-import type { TokenStore } from './token-store.interface.js';
+import type { TokenStore } from '../core/token-store.interface.js';
 
 /** How often a replica waiting on another one's refresh looks again when no message came. */
 const PEER_POLL_INTERVAL_MS = 250;

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from '@jest/globals';
 import { decodeProtectedHeader } from 'jose';
-import { TokenInfo, type TokenInfoInit } from '../token-info.js';
+import { TokenInfo, type TokenInfoInit } from '../core/token-info.js';
 import { UndecryptableTokenError as ExportedUndecryptableTokenError } from '../redis.js';
-import { TokenError } from '../token.errors.js';
+import { TokenError } from '../core/token.errors.js';
 import { TokenEncryption, UndecryptableTokenError } from './token-encryption.js';
 
 const keyA = { kid: 'a', key: randomBytes(32).toString('base64') };

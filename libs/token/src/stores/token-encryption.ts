@@ -1,7 +1,7 @@
 import { CompactEncrypt, compactDecrypt } from 'jose';
-import { TokenInfo, type TokenInfoInit } from '../token-info.js';
-import { TokenError } from '../token.errors.js';
-import { decodeEncryptionKey, type TokenEncryptionKey } from './redis-store.options.js';
+import { TokenInfo, type TokenInfoInit } from '../core/token-info.js';
+import { TokenError } from '../core/token.errors.js';
+import { decodeEncryptionKey, type TokenEncryptionKey } from '../config/redis-store.options.js';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from '@jest/globals';
-import { InvalidTokenOptionsError } from '../token.errors.js';
+import { InvalidTokenOptionsError } from '../core/token.errors.js';
 import { MemoryTokenStore } from './memory-token.store.js';
 import { RedisTokenStore } from './redis-token.store.js';
 import { createTokenStore } from './token-store.factory.js';

@@ -1,10 +1,10 @@
 import type { ResolvedTokenConfig } from '../config/token-config.loader.js';
-import { InvalidTokenOptionsError } from '../token.errors.js';
-import type { RedisClientLike, TokenModuleOptions } from '../token.options.js';
+import { InvalidTokenOptionsError } from '../core/token.errors.js';
+import type { RedisClientLike, TokenModuleOptions } from '../config/token.options.js';
 import { MemoryTokenStore } from './memory-token.store.js';
 import { IOREDIS, importOptional } from './optional-dependency.js';
 import type { RedisClient } from './redis-client.factory.js';
-import type { TokenStore } from './token-store.interface.js';
+import type { TokenStore } from '../core/token-store.interface.js';
 
 /**
  * The store the options ask for: an instance as given, `memory` by default, `redis` built from the

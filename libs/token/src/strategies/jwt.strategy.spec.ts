@@ -1,8 +1,8 @@
 import { describe, expect, it, jest } from '@jest/globals';
 import { decodeProtectedHeader, exportJWK, exportPKCS8, generateKeyPair, jwtVerify } from 'jose';
-import { ManualClock } from '../clock.js';
-import { InvalidTokenOptionsError } from '../token.errors.js';
-import { jwtProviderSchema } from './jwt.options.js';
+import { ManualClock } from '../core/clock.js';
+import { InvalidTokenOptionsError } from '../core/token.errors.js';
+import { jwtProviderSchema } from '../config/jwt.options.js';
 import { JwtStrategy } from './jwt.strategy.js';
 
 const ACCESS_KEY = 'ak-public-123';

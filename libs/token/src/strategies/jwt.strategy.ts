@@ -1,15 +1,12 @@
 import { createHash } from 'node:crypto';
 import { SignJWT, type CryptoKey } from 'jose';
-import type { z } from 'zod';
-import { systemClock, type Clock } from '../clock.js';
-import { TOKEN_DEFAULTS } from '../token.constants.js';
-import { TokenInfo } from '../token-info.js';
-import type { TokenStrategy } from '../token-strategy.interface.js';
+import { systemClock, type Clock } from '../core/clock.js';
+import { TOKEN_DEFAULTS } from '../core/token.constants.js';
+import { TokenInfo } from '../core/token-info.js';
+import type { TokenStrategy } from '../core/token-strategy.interface.js';
 import { parseOrThrow, validatedOr } from '../config/validation.js';
-import { jwtProviderSchema, type JwtProviderConfig } from './jwt.options.js';
-import { importPrivateKey } from './private-key.check.js';
-
-type ParsedJwtConfig = z.output<typeof jwtProviderSchema>;
+import { jwtProviderSchema, type ParsedJwtConfig, type JwtProviderConfig } from '../config/jwt.options.js';
+import { importPrivateKey } from '../config/private-key.check.js';
 
 /**
  * Mints a JWT signed with the provider's own key: KlingAI's scheme by default

@@ -7,7 +7,7 @@ import {
   type LoopbackServer,
 } from '../testing-support/oauth2-loopback-server.js';
 import { TEST_SECRETS } from '../testing-support/test-secrets.js';
-import { TokenService } from '../token.service.js';
+import { TokenService } from '../module/token.service.js';
 import { JwtStrategy } from './jwt.strategy.js';
 import { OAuth2Strategy } from './oauth2/oauth2.strategy.js';
 

@@ -1,6 +1,6 @@
-import { systemClock, type Clock } from '../clock.js';
-import { TokenInfo } from '../token-info.js';
-import type { TokenStrategy } from '../token-strategy.interface.js';
+import { systemClock, type Clock } from '../core/clock.js';
+import { TokenInfo } from '../core/token-info.js';
+import type { TokenStrategy } from '../core/token-strategy.interface.js';
 
 /**
  * A strategy for tests: counts its `generate()` calls and mints `token-1`, `token-2`, … with a fixed

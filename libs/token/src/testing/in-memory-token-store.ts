@@ -1,5 +1,5 @@
-import type { TokenStore } from '../stores/token-store.interface.js';
-import type { TokenInfo } from '../token-info.js';
+import type { TokenStore } from '../core/token-store.interface.js';
+import type { TokenInfo } from '../core/token-info.js';
 
 /**
  * A shared tier in memory, for tests of fleet behaviour without Redis: several `TokenService`s (or

@@ -1,9 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
 import { Test } from '@nestjs/testing';
-import { TokenModule } from '../token.module.js';
-import { TokenAcquisitionError } from '../token.errors.js';
-import { TOKEN_DEFAULTS } from '../token.constants.js';
-import { TokenService } from '../token.service.js';
+import { TokenModule } from '../module/token.module.js';
+import { TokenAcquisitionError } from '../core/token.errors.js';
+import { TOKEN_DEFAULTS } from '../core/token.constants.js';
+import { TokenService } from '../module/token.service.js';
 import { FakeTokenStrategy, InMemoryTokenStore, ManualClock } from './index.js';
 
 describe('nest-token-manager/testing', () => {

@@ -1,5 +1,5 @@
 import { BlockList, isIP } from 'node:net';
-import { isLoopbackHostname } from './token-endpoint-url.js';
+import { isLoopbackHostname } from '../../core/token-endpoint-url.js';
 
 /**
  * Where a token endpoint named by an issuer's metadata may be. The metadata is data from the

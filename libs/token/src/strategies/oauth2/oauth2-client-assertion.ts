@@ -1,15 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { SignJWT, type CryptoKey } from 'jose';
-import type { Clock } from '../../clock.js';
-import { importPrivateKey } from '../private-key.check.js';
-
-/** Algorithms `private_key_jwt` signs with. */
-export const CLIENT_ASSERTION_ALGORITHMS = ['RS256', 'ES256', 'EdDSA'] as const;
-export type ClientAssertionAlgorithm = (typeof CLIENT_ASSERTION_ALGORITHMS)[number];
-
-/** Algorithms `client_secret_jwt` (RFC 7523 §2.2, HMAC with the client secret) signs with. */
-export const CLIENT_SECRET_JWT_ALGORITHMS = ['HS256', 'HS384', 'HS512'] as const;
-export type ClientSecretJwtAlgorithm = (typeof CLIENT_SECRET_JWT_ALGORITHMS)[number];
+import type { Clock } from '../../core/clock.js';
+import { importPrivateKey } from '../../config/private-key.check.js';
+import type { ClientAssertionAlgorithm, ClientSecretJwtAlgorithm } from '../../config/oauth2-algorithms.js';
 
 /** RFC 7523 §2.2 value of `client_assertion_type`. */
 export const JWT_BEARER_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';

@@ -1,8 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import { decodeProtectedHeader, decodeJwt, exportJWK, exportPKCS8, generateKeyPair, jwtVerify } from 'jose';
-import { ManualClock } from '../../clock.js';
-import { InvalidTokenOptionsError } from '../../token.errors.js';
+import { ManualClock } from '../../core/clock.js';
+import { InvalidTokenOptionsError } from '../../core/token.errors.js';
 import { CLIENT_ASSERTION_LIFETIME_SECONDS, JWT_BEARER_ASSERTION_TYPE } from './oauth2-client-assertion.js';
 import { basicAuthorization, formEncode, OAuth2ClientAuthenticator } from './oauth2-client-auth.js';
 

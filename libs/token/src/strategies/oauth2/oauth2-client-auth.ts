@@ -1,10 +1,6 @@
-import type { Clock } from '../../clock.js';
-import {
-  ClientAssertionSigner,
-  JWT_BEARER_ASSERTION_TYPE,
-  type ClientAssertionAlgorithm,
-  type ClientSecretJwtAlgorithm,
-} from './oauth2-client-assertion.js';
+import type { Clock } from '../../core/clock.js';
+import type { ClientAssertionAlgorithm, ClientSecretJwtAlgorithm } from '../../config/oauth2-algorithms.js';
+import { ClientAssertionSigner, JWT_BEARER_ASSERTION_TYPE } from './oauth2-client-assertion.js';
 
 /** How the client proves who it is to the token endpoint. */
 export type OAuth2ClientAuthMethod =

@@ -7,8 +7,8 @@ import {
   type RecordedRequest,
 } from '../../testing-support/oauth2-loopback-server.js';
 import { rejection } from '../../testing-support/rejection.js';
-import { ManualClock } from '../../clock.js';
-import { InvalidTokenOptionsError, TokenRequestError } from '../../token.errors.js';
+import { ManualClock } from '../../core/clock.js';
+import { InvalidTokenOptionsError, TokenRequestError } from '../../core/token.errors.js';
 import { OAuth2Discovery, selectClientAuth, type AuthorizationServerMetadata } from './oauth2-discovery.js';
 
 let server: LoopbackServer;

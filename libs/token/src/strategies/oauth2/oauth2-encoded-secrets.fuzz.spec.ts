@@ -17,9 +17,9 @@ import {
   TokenEndpointError,
   TokenRequestError,
   TokenResponseError,
-} from '../../token.errors.js';
-import { TokenInfo } from '../../token-info.js';
-import { TokenService } from '../../token.service.js';
+} from '../../core/token.errors.js';
+import { TokenInfo } from '../../core/token-info.js';
+import { TokenService } from '../../module/token.service.js';
 import { OAuth2Strategy } from './oauth2.strategy.js';
 import { createRedactor } from './token-endpoint-redaction.js';
 import { parseTokenEndpointResponse } from './token-endpoint-response.js';

@@ -1,14 +1,11 @@
-import type { z } from 'zod';
-import type { Clock } from '../../clock.js';
+import type { Clock } from '../../core/clock.js';
 import { OAuth2ClientAuthenticator } from './oauth2-client-auth.js';
 import {
   selectClientAuth,
   type AuthorizationServerMetadata,
   type OAuth2Discovery,
 } from './oauth2-discovery.js';
-import type { oauth2ProviderSchema } from './oauth2.options.js';
-
-type ParsedOAuth2Config = z.output<typeof oauth2ProviderSchema>;
+import type { ParsedOAuth2Config } from '../../config/oauth2.options.js';
 
 /**
  * Where a provider's token requests go and how the client authenticates there: the configured

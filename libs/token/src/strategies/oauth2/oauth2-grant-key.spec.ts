@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import type { ModuleRef } from '@nestjs/core';
-import { createStrategy } from '../../config/token-strategy.factory.js';
-import { systemClock } from '../../clock.js';
+import { createStrategy } from '../../module/token-strategy.factory.js';
+import { systemClock } from '../../core/clock.js';
 import { grantKeyParts } from './oauth2-grant-key.js';
 import { OAuth2Strategy } from './oauth2.strategy.js';
 

@@ -1,8 +1,7 @@
-import type { z } from 'zod';
-import type { oauth2ProviderSchema } from './oauth2.options.js';
-import { subjectDigest } from './oauth2-token-exchange.js';
+import type { ParsedOAuth2Config } from '../../config/oauth2.options.js';
+import { subjectDigest } from '../../core/oauth2-cache-key.js';
 
-type GrantKeyConfig = Pick<z.output<typeof oauth2ProviderSchema>, 'jwtBearer' | 'tokenExchange'>;
+type GrantKeyConfig = Pick<ParsedOAuth2Config, 'jwtBearer' | 'tokenExchange'>;
 
 /** Process-local ids of callback sources of strategies built outside a module (no provider name). */
 const callbackIds = new WeakMap<object, number>();

@@ -1,11 +1,7 @@
-import type { z } from 'zod';
 import type { GrantParameters } from './oauth2-jwt-bearer.js';
-import type { oauth2ProviderSchema } from './oauth2.options.js';
+import type { ParsedOAuth2Config } from '../../config/oauth2.options.js';
 
-type RequestParameterConfig = Pick<
-  z.output<typeof oauth2ProviderSchema>,
-  'scope' | 'resource' | 'audience' | 'extraParams'
->;
+type RequestParameterConfig = Pick<ParsedOAuth2Config, 'scope' | 'resource' | 'audience' | 'extraParams'>;
 
 /** RFC 6749 §6: the refresh-token grant, for the provider's scope and resources. */
 export function refreshGrantParameters(

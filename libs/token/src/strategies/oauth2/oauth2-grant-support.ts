@@ -1,12 +1,8 @@
-import type { z } from 'zod';
 import type { AuthorizationServerMetadata } from './oauth2-discovery.js';
-import { JWT_BEARER_GRANT_TYPE, TOKEN_EXCHANGE_GRANT_TYPE } from './oauth2-grants.options.js';
-import type { oauth2ProviderSchema } from './oauth2.options.js';
+import { JWT_BEARER_GRANT_TYPE, TOKEN_EXCHANGE_GRANT_TYPE } from '../../config/oauth2-grants.options.js';
+import type { ParsedOAuth2Config } from '../../config/oauth2.options.js';
 
-type GrantConfig = Pick<
-  z.output<typeof oauth2ProviderSchema>,
-  'jwtBearer' | 'tokenExchange' | 'useRefreshToken'
->;
+type GrantConfig = Pick<ParsedOAuth2Config, 'jwtBearer' | 'tokenExchange' | 'useRefreshToken'>;
 
 /**
  * The grant types a provider's token requests use, as RFC 8414's `grant_types_supported` names

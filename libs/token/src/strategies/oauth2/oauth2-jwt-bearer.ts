@@ -1,11 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { SignJWT, type CryptoKey } from 'jose';
-import type { z } from 'zod';
-import type { Clock } from '../../clock.js';
-import { importPrivateKey } from '../private-key.check.js';
-import { JWT_BEARER_GRANT_TYPE, type jwtBearerSchema } from './oauth2-grants.options.js';
-
-type JwtBearerConfig = z.output<typeof jwtBearerSchema>;
+import type { Clock } from '../../core/clock.js';
+import { importPrivateKey } from '../../config/private-key.check.js';
+import { JWT_BEARER_GRANT_TYPE, type JwtBearerConfig } from '../../config/oauth2-grants.options.js';
 
 /** The form parameters of one grant request and the secrets in them (for redaction). */
 export interface GrantParameters {

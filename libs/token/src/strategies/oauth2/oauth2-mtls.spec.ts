@@ -4,8 +4,9 @@ import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { makeTestCertificates, type TestCertificates } from '../../testing-support/test-certificates.js';
-import { InvalidTokenOptionsError } from '../../token.errors.js';
-import { MtlsClient, mtlsSchema } from './oauth2-mtls.js';
+import { InvalidTokenOptionsError } from '../../core/token.errors.js';
+import { mtlsSchema } from '../../config/oauth2-mtls.options.js';
+import { MtlsClient } from './oauth2-mtls.js';
 
 let certs: TestCertificates;
 let server: Server;

@@ -1,5 +1,5 @@
-import { TokenEndpointError, TokenRequestError } from '../../token.errors.js';
-import type { TokenInfo } from '../../token-info.js';
+import { TokenEndpointError, TokenRequestError } from '../../core/token.errors.js';
+import type { TokenInfo } from '../../core/token-info.js';
 
 /** The refresh token a token response carried (RFC 6749 §5.1), if any. */
 export function refreshTokenOf(info: TokenInfo): string | undefined {

@@ -15,8 +15,8 @@ import {
 } from '../../testing-support/oauth2-loopback-server.js';
 import { createRedactor, sanitizeServerText } from './token-endpoint-redaction.js';
 import { parseTokenEndpointResponse } from './token-endpoint-response.js';
-import { TokenEndpointError, TokenRequestError, TokenResponseError } from '../../token.errors.js';
-import { TokenInfo } from '../../token-info.js';
+import { TokenEndpointError, TokenRequestError, TokenResponseError } from '../../core/token.errors.js';
+import { TokenInfo } from '../../core/token-info.js';
 import { OAuth2Strategy } from './oauth2.strategy.js';
 
 /** Statuses sent without a body (RFC 9110 §15.3.5, §15.3.6, §15.4.5): Node's server drops a huge one. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { InvalidTokenOptionsError } from '../../token.errors.js';
-import { TokenService } from '../../token.service.js';
+import { InvalidTokenOptionsError } from '../../core/token.errors.js';
+import { TokenService } from '../../module/token.service.js';
 import { OAuth2Strategy } from './oauth2.strategy.js';
 import { rejection } from '../../testing-support/rejection.js';
 

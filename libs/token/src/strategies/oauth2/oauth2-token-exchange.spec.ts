@@ -1,8 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
-import { InvalidTokenOptionsError, TokenResponseError } from '../../token.errors.js';
-import { TokenInfo } from '../../token-info.js';
-import { ACCESS_TOKEN_TYPE, TOKEN_EXCHANGE_GRANT_TYPE } from './oauth2-grants.options.js';
-import { checkIssuedTokenType, subjectDigest, TokenExchangeGrant } from './oauth2-token-exchange.js';
+import { InvalidTokenOptionsError, TokenResponseError } from '../../core/token.errors.js';
+import { TokenInfo } from '../../core/token-info.js';
+import { ACCESS_TOKEN_TYPE, TOKEN_EXCHANGE_GRANT_TYPE } from '../../config/oauth2-grants.options.js';
+import { subjectDigest } from '../../core/oauth2-cache-key.js';
+import { checkIssuedTokenType, TokenExchangeGrant } from './oauth2-token-exchange.js';
 import { rejection } from '../../testing-support/rejection.js';
 
 const ID_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:id_token';

@@ -1,15 +1,12 @@
-import { createHash } from 'node:crypto';
-import type { z } from 'zod';
-import { InvalidTokenOptionsError, TokenResponseError } from '../../token.errors.js';
-import type { TokenInfo } from '../../token-info.js';
+import { InvalidTokenOptionsError, TokenResponseError } from '../../core/token.errors.js';
+import type { TokenInfo } from '../../core/token-info.js';
 import {
   ACCESS_TOKEN_TYPE,
   TOKEN_EXCHANGE_GRANT_TYPE,
-  type tokenExchangeSchema,
-} from './oauth2-grants.options.js';
+  type TokenExchangeConfig,
+} from '../../config/oauth2-grants.options.js';
 import type { GrantParameters } from './oauth2-jwt-bearer.js';
 
-type TokenExchangeConfig = z.output<typeof tokenExchangeSchema>;
 type TokenSource = NonNullable<TokenExchangeConfig['subjectToken']>;
 
 /** Gets another provider's current token (the module wires it to `TokenService.getToken`). */
@@ -80,16 +77,6 @@ export class TokenExchangeGrant {
     }
     return token;
   }
-}
-
-/**
- * The part of the cache key a per-call subject token adds: a digest, never the token. Tokens for
- * two subjects never share a cache entry.
- */
-export function subjectDigest(subjectToken: string | undefined): string | undefined {
-  return subjectToken === undefined
-    ? undefined
-    : createHash('sha256').update(subjectToken).digest('base64url').slice(0, 22);
 }
 
 /** RFC 8693 §2.2.1: `issued_token_type` is required; it stays in `TokenInfo.extra`. */

@@ -1,16 +1,16 @@
-import type { Clock } from '../../clock.js';
-import type { DpopProofSigner } from '../../dpop/dpop-proof.js';
-import { tokenEndpointWantsNonce } from '../../dpop/dpop-token-request.js';
-import type { TokenInfo } from '../../token-info.js';
+import type { Clock } from '../../core/clock.js';
+import type { DpopProofSigner } from './dpop-proof.js';
+import { tokenEndpointWantsNonce } from './dpop-token-request.js';
+import type { TokenInfo } from '../../core/token-info.js';
 import type { OAuth2ClientAuthenticator } from './oauth2-client-auth.js';
 import type { GrantParameters } from './oauth2-jwt-bearer.js';
 import type { MtlsClient } from './oauth2-mtls.js';
 import { createRedactor } from './token-endpoint-redaction.js';
 import { postTokenRequest } from './token-endpoint-request.js';
 import { parseTokenEndpointResponse } from './token-endpoint-response.js';
-import { describeEndpoint } from './token-endpoint-url.js';
+import { describeEndpoint } from '../../core/token-endpoint-url.js';
 import { checkEndpointHold, holdEndpoint } from './token-endpoint-holds.js';
-import { TokenEndpointRetryLaterError } from '../../token.errors.js';
+import { TokenEndpointRetryLaterError } from '../../core/token.errors.js';
 
 /** Everything one token request needs besides its grant parameters. */
 export interface OAuth2TokenRequestPlan {

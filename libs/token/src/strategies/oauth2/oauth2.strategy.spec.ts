@@ -8,15 +8,15 @@ import {
   type LoopbackServer,
   type RecordedRequest,
 } from '../../testing-support/oauth2-loopback-server.js';
-import { ManualClock } from '../../clock.js';
+import { ManualClock } from '../../core/clock.js';
 import {
   InvalidTokenOptionsError,
   TokenEndpointError,
   TokenError,
   TokenRequestError,
   TokenResponseError,
-} from '../../token.errors.js';
-import { oauth2CacheKey } from './oauth2-cache-key.js';
+} from '../../core/token.errors.js';
+import { oauth2CacheKey } from '../../core/oauth2-cache-key.js';
 import { OAuth2Strategy } from './oauth2.strategy.js';
 import { rejection } from '../../testing-support/rejection.js';
 

@@ -1,27 +1,30 @@
-import type { z } from 'zod';
-import { systemClock, type Clock } from '../../clock.js';
+import { systemClock, type Clock } from '../../core/clock.js';
 import { requestOAuth2Token } from './oauth2-token-request.js';
 import { SerialQueue } from './oauth2-serial-queue.js';
 import { refreshGrantParameters, withRequestParameters } from './oauth2-grant-parameters.js';
 import { mayStillHonour, refreshTokenOf } from './oauth2-refresh-token.js';
-import { fillTenant } from './token-endpoint-url.js';
-import { TOKEN_DEFAULTS } from '../../token.constants.js';
-import { InvalidTokenOptionsError } from '../../token.errors.js';
-import type { TokenInfo } from '../../token-info.js';
+import { fillTenant } from '../../core/token-endpoint-url.js';
+import { TOKEN_DEFAULTS } from '../../core/token.constants.js';
+import { InvalidTokenOptionsError } from '../../core/token.errors.js';
+import type { TokenInfo } from '../../core/token-info.js';
 import type {
   TokenGenerateContext,
   TokenRequestParameters,
   TokenStrategy,
-} from '../../token-strategy.interface.js';
-import { normalizeScopes, oauth2StrategyCacheKey } from './oauth2-cache-key.js';
+} from '../../core/token-strategy.interface.js';
+import { normalizeScopes, oauth2StrategyCacheKey } from '../../core/oauth2-cache-key.js';
 import { OAuth2ClientAuthenticator } from './oauth2-client-auth.js';
 import { parseOrThrow, validatedOr } from '../../config/validation.js';
-import { oauth2ProviderSchema, type OAuth2ProviderConfig } from './oauth2.options.js';
+import {
+  oauth2ProviderSchema,
+  type ParsedOAuth2Config,
+  type OAuth2ProviderConfig,
+} from '../../config/oauth2.options.js';
 import { OAuth2Discovery } from './oauth2-discovery.js';
 import { OAuth2Endpoint } from './oauth2-endpoint.js';
-import { DpopProofSigner } from '../../dpop/dpop-proof.js';
-import { checkDpopAlgorithm } from '../../dpop/dpop-token-request.js';
-import type { SenderConstraint } from '../../http/sender-constraints.js';
+import { DpopProofSigner } from './dpop-proof.js';
+import { checkDpopAlgorithm } from './dpop-token-request.js';
+import type { SenderConstraint } from '../../core/sender-constraint.js';
 import { MtlsClient } from './oauth2-mtls.js';
 import { JwtBearerGrant, type GrantParameters } from './oauth2-jwt-bearer.js';
 import {
@@ -46,8 +49,6 @@ export interface OAuth2StrategyContext {
   /** The module provider's name: keys `tokenExchange` callback sources (stable across replicas). */
   providerName?: string;
 }
-
-type ParsedOAuth2Config = z.output<typeof oauth2ProviderSchema>;
 
 /**
  * Gets tokens from an OAuth2 token endpoint with the client-credentials grant (RFC 6749 §4.4),
@@ -132,7 +133,7 @@ export class OAuth2Strategy implements TokenStrategy {
   }
 
   /** How this provider's tokens are bound to the client; the HTTP integration signs with it. */
-  get senderConstraint(): SenderConstraint | undefined {
+  get senderConstraint(): SenderConstraint<DpopProofSigner> | undefined {
     if (this.#dpop === undefined && this.#mtls?.boundTokens !== true) return undefined;
     const mtls = this.#mtls?.boundTokens ? this.#mtls : undefined;
     return {

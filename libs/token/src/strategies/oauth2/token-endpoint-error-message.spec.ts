@@ -6,8 +6,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { LogCapture } from '../../testing-support/log-capture.js';
 import { startLoopbackServer, type LoopbackServer } from '../../testing-support/oauth2-loopback-server.js';
-import { TokenAcquisitionError, TokenEndpointError } from '../../token.errors.js';
-import { TokenService } from '../../token.service.js';
+import { TokenAcquisitionError, TokenEndpointError } from '../../core/token.errors.js';
+import { TokenService } from '../../module/token.service.js';
 import { OAuth2Strategy } from './oauth2.strategy.js';
 
 /** A 2,100-byte HTML error page, as a gateway in front of the token endpoint sends it. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { ManualClock } from '../../clock.js';
-import { TokenEndpointHeldError, TokenEndpointRetryLaterError } from '../../token.errors.js';
+import { ManualClock } from '../../core/clock.js';
+import { TokenEndpointHeldError, TokenEndpointRetryLaterError } from '../../core/token.errors.js';
 import { checkEndpointHold, holdEndpoint } from './token-endpoint-holds.js';
 
 const T0 = Date.UTC(2026, 0, 1);

@@ -1,7 +1,7 @@
-import type { Clock } from '../../clock.js';
-import { TOKEN_DEFAULTS } from '../../token.constants.js';
-import { TokenEndpointHeldError } from '../../token.errors.js';
-import { describeEndpoint } from './token-endpoint-url.js';
+import type { Clock } from '../../core/clock.js';
+import { TOKEN_DEFAULTS } from '../../core/token.constants.js';
+import { TokenEndpointHeldError } from '../../core/token.errors.js';
+import { describeEndpoint } from '../../core/token-endpoint-url.js';
 
 /**
  * A token endpoint's `Retry-After` (RFC 9110 §10.2.3) is about the endpoint, not about one grant:

@@ -8,8 +8,8 @@ import { inspect } from 'node:util';
 import { LogCapture } from '../../testing-support/log-capture.js';
 import { startLoopbackServer, type LoopbackServer } from '../../testing-support/oauth2-loopback-server.js';
 import { TEST_SECRETS } from '../../testing-support/test-secrets.js';
-import { TokenAcquisitionError, TokenEndpointError } from '../../token.errors.js';
-import { TokenService } from '../../token.service.js';
+import { TokenAcquisitionError, TokenEndpointError } from '../../core/token.errors.js';
+import { TokenService } from '../../module/token.service.js';
 import { OAuth2Strategy } from './oauth2.strategy.js';
 import { createRedactor } from './token-endpoint-redaction.js';
 

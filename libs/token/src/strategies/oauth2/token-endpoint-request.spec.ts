@@ -5,7 +5,7 @@ import {
   startLoopbackServer,
   type LoopbackServer,
 } from '../../testing-support/oauth2-loopback-server.js';
-import { TokenRequestError } from '../../token.errors.js';
+import { TokenRequestError } from '../../core/token.errors.js';
 import { postTokenRequest, type TokenEndpointRequest } from './token-endpoint-request.js';
 import { rejection } from '../../testing-support/rejection.js';
 

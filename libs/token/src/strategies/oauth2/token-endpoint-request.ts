@@ -1,5 +1,5 @@
-import { TokenRequestError } from '../../token.errors.js';
-import { describeEndpoint } from './token-endpoint-url.js';
+import { TokenRequestError } from '../../core/token.errors.js';
+import { describeEndpoint } from '../../core/token-endpoint-url.js';
 
 /** A POST to a token endpoint, as {@link postTokenRequest} sends it. */
 export interface TokenEndpointRequest {

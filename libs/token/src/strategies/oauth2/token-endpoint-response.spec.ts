@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { UnsecuredJWT } from 'jose';
-import { TokenEndpointError, TokenRequestError, TokenResponseError } from '../../token.errors.js';
+import { TokenEndpointError, TokenRequestError, TokenResponseError } from '../../core/token.errors.js';
 import { createRedactor } from './token-endpoint-redaction.js';
 import { isJsonMediaType, parseTokenEndpointResponse } from './token-endpoint-response.js';
 

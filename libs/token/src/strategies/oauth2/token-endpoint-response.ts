@@ -3,9 +3,9 @@ import {
   TokenEndpointRetryLaterError,
   TokenRequestError,
   TokenResponseError,
-} from '../../token.errors.js';
-import { TokenInfo } from '../../token-info.js';
-import { admitToken, jwtExpiry } from '../../token-admission.js';
+} from '../../core/token.errors.js';
+import { TokenInfo } from '../../core/token-info.js';
+import { admitToken, jwtExpiry } from '../../core/token-admission.js';
 import {
   describeBody,
   describeContentType,

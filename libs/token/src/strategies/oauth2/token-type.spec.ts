@@ -4,7 +4,7 @@ import {
   startLoopbackServer,
   type LoopbackServer,
 } from '../../testing-support/oauth2-loopback-server.js';
-import { TokenResponseError } from '../../token.errors.js';
+import { TokenResponseError } from '../../core/token.errors.js';
 import { OAuth2Strategy } from './oauth2.strategy.js';
 
 // RFC 6749 §7.1: a client must not use an access token whose type it does not understand. The
