@@ -15,6 +15,7 @@ import { TEST_SECRETS } from '../../testing-support/test-secrets.js';
 import {
   TokenAcquisitionError,
   TokenEndpointError,
+  TokenEndpointHeldError,
   TokenRequestError,
   TokenResponseError,
 } from '../../core/token.errors.js';
@@ -170,15 +171,19 @@ describe('token endpoint answers embedding encoded secrets, fuzzed', () => {
   it('10,000 answers over a real loopback server: a token or a typed error, never a secret', async () => {
     let failures = 0;
     let tokens = 0;
+    let run = 0;
     await fc.assert(
       fc.asyncProperty(answer, async (a) => {
         server.handle((_request, response) => play(a, response));
+        // Each answer is judged on its own: a path per run, so that a Retry-After one answer set
+        // (it holds for its token URL in the whole process) does not refuse the next runs' requests.
+        const tokenUrl = `${server.tokenUrl}/${++run}`;
         logs.lines.length = 0;
         const service = new TokenService();
         service.register(
           'fuzz',
           new OAuth2Strategy({
-            tokenUrl: server.tokenUrl,
+            tokenUrl,
             clientId: CLIENT_ID,
             clientSecret: SECRET,
             clientAuth: a.clientAuth,
@@ -204,6 +209,8 @@ describe('token endpoint answers embedding encoded secrets, fuzzed', () => {
           return;
         }
         failures++;
+        if (outcome instanceof TokenAcquisitionError && outcome.cause instanceof TokenEndpointHeldError)
+          throw new Error('the answer never reached the client: an earlier Retry-After held the URL');
         if (!(outcome instanceof TokenAcquisitionError))
           throw new Error(`untyped failure: ${String(outcome)}`);
         if (!typedCauses.some((type) => outcome.cause instanceof type)) {

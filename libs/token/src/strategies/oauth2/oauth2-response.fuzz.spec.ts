@@ -268,11 +268,14 @@ describe('token endpoint answers over a real loopback server, fuzzed', () => {
   afterAll(() => server.close());
 
   it('generate() resolves to a TokenInfo or rejects with a typed, secret-free error (300 cases)', async () => {
+    let run = 0;
     await fc.assert(
       fc.asyncProperty(answer, async (a) => {
         server.handle((_req, res) => play(a, res));
+        // A path per run: a Retry-After one answer set holds for its token URL in the whole process,
+        // and must not turn the next runs' answers into a refusal before any request.
         const strategy = new OAuth2Strategy({
-          tokenUrl: server.tokenUrl,
+          tokenUrl: `${server.tokenUrl}/${++run}`,
           clientId: 'svc',
           clientSecret: SECRET,
           clientAuth: a.clientAuth,

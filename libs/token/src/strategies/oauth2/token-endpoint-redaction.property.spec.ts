@@ -13,7 +13,11 @@ import { inspect } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { LogCapture } from '../../testing-support/log-capture.js';
 import { startLoopbackServer, type LoopbackServer } from '../../testing-support/oauth2-loopback-server.js';
-import { TokenAcquisitionError, TokenEndpointError } from '../../core/token.errors.js';
+import {
+  TokenAcquisitionError,
+  TokenEndpointError,
+  TokenEndpointHeldError,
+} from '../../core/token.errors.js';
 import { TokenService } from '../../module/token.service.js';
 import { propertySeeds } from '../../testing-support/property-seeds.js';
 import { OAuth2Strategy } from './oauth2.strategy.js';
@@ -202,6 +206,13 @@ afterAll(async () => {
   await server.close();
 });
 
+/**
+ * A token URL of its own per case: a 429 with `Retry-After` holds its URL in the whole process, and
+ * the next case must reach the server (and its text), not be refused before any request.
+ */
+let cases = 0;
+const caseUrl = (query = '') => `${server.tokenUrl}/case-${++cases}${query}`;
+
 /** Every rendering of the failure, its cause chain, the log lines and the events it caused. */
 async function outputsOf(secret: string, serverText: { place: Place; encoded: string }): Promise<string[]> {
   answer = serverText;
@@ -212,7 +223,7 @@ async function outputsOf(secret: string, serverText: { place: Place; encoded: st
   service.events.on('expired', (event) => events.push(event));
   service.register(
     'echo',
-    new OAuth2Strategy({ tokenUrl: `${server.tokenUrl}?tenant=t1`, clientId: 'svc', clientSecret: secret }),
+    new OAuth2Strategy({ tokenUrl: caseUrl('?tenant=t1'), clientId: 'svc', clientSecret: secret }),
   );
   const failure = await service.getToken('echo').then(
     () => new Error('expected a failure'),
@@ -220,6 +231,7 @@ async function outputsOf(secret: string, serverText: { place: Place; encoded: st
   );
   await service.onApplicationShutdown();
   if (!(failure instanceof TokenAcquisitionError)) throw failure;
+  if (failure.cause instanceof TokenEndpointHeldError) throw new Error('the case never reached the server');
   const texts: string[] = [];
   for (let e: unknown = failure; e instanceof Error; e = e.cause) {
     texts.push(e.message, e.stack ?? '', String(e), JSON.stringify(e), JSON.stringify({ ...e }));
@@ -431,7 +443,7 @@ describe('issue 19 rows 1, 2 and 12 (named cases)', () => {
       service.register(
         'exchange',
         new OAuth2Strategy({
-          tokenUrl: server.tokenUrl,
+          tokenUrl: caseUrl(),
           clientId: 'svc',
           clientSecret: 'Sx-7fQ2-secret-value',
           tokenExchange: { subjectToken: () => subject },
