@@ -22,6 +22,11 @@ const specs = {
     '<rootDir>/libs/token/src/config/private-key.startup.spec.ts',
   ],
   http: ['<rootDir>/libs/token/src/http/**/*.spec.ts'],
+  stores: ['<rootDir>/libs/token/src/stores/**/*.spec.ts'],
+  config: [
+    '<rootDir>/libs/token/src/config/**/*.spec.ts',
+    '<rootDir>/libs/token/src/module/token.inspect-secrets.spec.ts',
+  ],
 };
 const part = process.env.MUTATION_PART;
 

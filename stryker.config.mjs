@@ -1,6 +1,6 @@
 /**
  * Mutation testing (`npm run test:mutation`, not part of `.ci/run`): the refresh engine, the token
- * strategies and the HTTP integration. `MUTATION_PART=refresh|strategies|http` (or the
+ * strategies, the HTTP integration, the stores and the configuration. `MUTATION_PART=refresh|strategies|http|stores|config` (or the
  * `test:mutation:<part>` scripts) mutates one part only, with its own report files.
  * Jest runs in native ESM, so its child processes get `--experimental-vm-modules`.
  * @type {import('@stryker-mutator/api/core').PartialStrykerOptions}
@@ -27,6 +27,18 @@ const parts = {
     '!libs/token/src/http/token-metadata.accessor.ts',
     '!libs/token/src/http/token-context.explorer.ts',
     '!libs/token/src/http/token-context.ts',
+  ],
+  // Every store file: the memory store, the Redis store with its lease, generation, keys, signals and
+  // connection, the encryption, the factory and the optional-dependency loader.
+  stores: ['libs/token/src/stores/*.ts', '!libs/token/src/stores/*.spec.ts'],
+  // Every config file: the schemas (their refinements and transforms run per parse; the declarations
+  // themselves are static and left out by ignoreStatic), the one parse, the start-up checks.
+  config: [
+    'libs/token/src/config/*.ts',
+    '!libs/token/src/config/*.spec.ts',
+    // Measured with the strategies, whose specs exercise them.
+    '!libs/token/src/config/private-key.check.ts',
+    '!libs/token/src/config/private-key.pem.ts',
   ],
 };
 

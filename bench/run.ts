@@ -31,6 +31,7 @@ const SCENARIOS = [
   'memory.bench.js',
   'scale.bench.js',
   'scrape.bench.js',
+  'variants.bench.js',
 ] as const;
 
 /** A scenario that runs longer than this is stopped and reported as failed (full run; quick gets less). */
