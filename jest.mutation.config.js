@@ -46,5 +46,6 @@ export default {
   ],
   testSequencer: '<rootDir>/test/support/mutation/sequencer.js',
   testEnvironment: './test/support/mutation/environment.cjs',
+  testRunner: '<rootDir>/test/support/mutation/jest-circus-skip-killed.cjs',
   coverageThreshold: undefined,
 };

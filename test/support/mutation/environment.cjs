@@ -20,3 +20,5 @@ class MutationEnvironment extends TestEnvironment {
 }
 
 module.exports = MutationEnvironment;
+/** The mutant a test failed for, read by jest-circus-skip-killed.cjs to skip loading the next spec files. */
+module.exports.killedMutant = () => killed;
