@@ -202,7 +202,7 @@ describe('refresh engine under injected faults', () => {
     let sentWithCachedToken = 0;
     for (let request = 0; request < 286; request++) {
       const sent = await service.getToken('api'); // the API answers 401…
-      const retry = await authorizer.renewAfterUnauthorized('api', sent.token); // …and 401 again
+      const retry = await authorizer.provider('api').renewAfterUnauthorized(sent.token); // …and 401 again
       if (retry.token === service.getTokenInfo('api')?.token) sentWithCachedToken++;
       clock.advance(105); // 286 requests over 30 s
     }
@@ -217,7 +217,7 @@ describe('refresh engine under injected faults', () => {
     await service.refreshToken('api');
     const before = strategy.calls;
     const current = service.getTokenInfo('api')!.token;
-    const renewed = await authorizer.renewAfterUnauthorized('api', current);
+    const renewed = await authorizer.provider('api').renewAfterUnauthorized(current);
     expect(renewed.token).not.toBe(current);
     expect(strategy.calls).toBe(before + 1);
   });

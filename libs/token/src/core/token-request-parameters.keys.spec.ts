@@ -7,7 +7,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/glob
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import fc from 'fast-check';
-import { propertySeeds } from '../testing-support/property-seeds.js';
+import { propertyRuns, propertySeeds } from '../testing-support/property-seeds.js';
 import { tokenMetricsSnapshot } from '../metrics/token-metrics.snapshot.js';
 import { OAuth2Strategy } from '../strategies/oauth2/oauth2.strategy.js';
 import { subjectDigest } from './oauth2-cache-key.js';
@@ -228,7 +228,7 @@ describe.each(propertySeeds('variant keys'))('variant keys as a property ($label
         // The label names the variant in stats: it tells them apart too.
         expect(describeRequestParameters(a) === describeRequestParameters(b)).toBe(same);
       }),
-      { seed, numRuns: 5_000 },
+      { seed, numRuns: propertyRuns(5_000) },
     );
   });
 
@@ -249,7 +249,7 @@ describe.each(propertySeeds('variant keys'))('variant keys as a property ($label
         );
         await service.onApplicationShutdown();
       }),
-      { seed, numRuns: 1_000 },
+      { seed, numRuns: propertyRuns(1_000) },
     );
   });
 });

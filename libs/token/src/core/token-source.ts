@@ -9,15 +9,29 @@ export interface ProviderOriginRules {
 }
 
 /**
+ * One registered provider, as a request uses it: asked of the {@link TokenSource} once per request,
+ * then used for every hop of it and for its 401 retry, so that nothing is looked up again by name.
+ */
+export interface TokenProvider {
+  readonly name: string;
+  /** Where its token may go, as registered. */
+  readonly originRules: Readonly<ProviderOriginRules>;
+  /** How its strategy binds its tokens (DPoP key, client certificate), if it does. */
+  readonly senderConstraint: SenderConstraint | undefined;
+  /** A valid token: the cache hit, or one shared refresh. */
+  getToken(): Promise<TokenInfo>;
+  /** The token to retry with after an API answered 401 to `rejectedToken`, counted as a retry. */
+  renewAfterUnauthorized(rejectedToken: string): Promise<TokenInfo>;
+  /** An API answered a request carrying `token` with something else than 401: it accepted it. */
+  noteTokenAccepted(token: string): void;
+}
+
+/**
  * What the HTTP integration asks of the token cache. `TokenService` implements it and the module
  * provides it under this class, so http/ depends on this contract, never on the service.
  */
 export abstract class TokenSource {
-  abstract getToken(provider: string): Promise<TokenInfo>;
+  /** The registered provider; throws `TokenProviderNotFoundError` for an unknown name. */
+  abstract provider(name: string): TokenProvider;
   abstract providerNames(): string[];
-  abstract getProviderOptions(provider: string): Readonly<ProviderOriginRules>;
-  abstract renewAfterUnauthorized(provider: string, rejectedToken: string): Promise<TokenInfo>;
-  abstract noteTokenAccepted(provider: string, token: string): void;
-  /** How the provider's strategy binds its tokens (DPoP key, client certificate), if it does. */
-  abstract senderConstraintOf(provider: string): SenderConstraint | undefined;
 }

@@ -2,6 +2,7 @@ import { followRedirects, type HopTransport, type RedirectHop } from './redirect
 import type { TokenRequestAuthorizer } from './token-request-authorizer.js';
 import type { DpopRequestSigner } from './sender-constraints.js';
 import type { FetchDispatcher } from '../core/sender-constraint.js';
+import type { TokenProvider } from '../core/token-source.js';
 
 /** The fetch standard's limit. */
 const MAX_REDIRECTS = 20;
@@ -10,7 +11,7 @@ const MAX_REDIRECTS = 20;
 export interface TokenFetchRequest {
   readonly send: (input: string | URL | Request, init: RequestInit) => Promise<Response>;
   readonly authorizer: TokenRequestAuthorizer;
-  readonly provider: string;
+  readonly provider: TokenProvider;
   readonly url: URL;
   /** The caller's init, without `token`. */
   readonly init: RequestInit;

@@ -85,8 +85,8 @@ function fetchWithTokens(
 
   return async (input, init = {}) => {
     const { token: option, ...requestInit } = init;
-    const provider = option === false ? undefined : (option ?? boundProvider ?? currentTokenProvider());
-    if (provider === undefined) return send(input, requestInit);
+    const name = option === false ? undefined : (option ?? boundProvider ?? currentTokenProvider());
+    if (name === undefined) return send(input, requestInit);
 
     // As in `new Request(input, init)`: headers given in `init` replace the Request's own.
     const headers = new Headers(
@@ -95,10 +95,12 @@ function fetchWithTokens(
     if (headers.has('authorization')) return send(input, requestInit);
 
     const url = input instanceof Request ? parseAbsoluteUrl(input.url) : parseAbsoluteUrl(String(input));
+    // Asked once: every hop and the 401 retry use this provider's rules, constraint and token.
+    const provider = authorizer.provider(name);
     const info = await authorizer.tokenFor(provider, url);
     if (info === undefined || url === undefined) return send(input, requestInit);
     // RFC 8705 §3: a certificate-bound token goes over connections with the client certificate.
-    const certificate = await authorizer.mtlsDispatcherFor(provider);
+    const certificate = await provider.senderConstraint?.mtlsDispatcher?.();
 
     const replayable = !(requestInit.body instanceof ReadableStream);
     // A Request's body can be read once; keep a copy for the retry (bodiless ones are reusable).
@@ -113,7 +115,7 @@ function fetchWithTokens(
         header,
         authorizer.dpopSignerFor(provider, token),
       );
-      if (sent.carried) await throwOnInsufficientScope(sent.response, header, provider, url);
+      if (sent.carried) await throwOnInsufficientScope(sent.response, header, name, url);
       return sent;
     };
     const first = await attempt(input, info);
@@ -124,9 +126,9 @@ function fetchWithTokens(
     }
 
     await discardBody(first.response);
-    const fresh = await authorizer.renewAfterUnauthorized(provider, info.token);
+    const fresh = await provider.renewAfterUnauthorized(info.token);
     const retried = await attempt(spare, fresh);
-    if (retried.carried && retried.response.status !== 401) authorizer.noteAccepted(provider, fresh.token);
+    if (retried.carried && retried.response.status !== 401) provider.noteTokenAccepted(fresh.token);
     return retried.response;
   };
 }

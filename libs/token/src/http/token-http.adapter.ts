@@ -11,6 +11,7 @@ import { requestUrlOf } from './axios-request-url.js';
 import { followRedirects, type HopTransport, type RedirectHop } from './redirect-follower.js';
 import type { TokenRequestAuthorizer } from './token-request-authorizer.js';
 import type { DpopRequestSigner } from './sender-constraints.js';
+import type { TokenProvider } from '../core/token-source.js';
 
 /** follow-redirects' default, which axios' http adapter uses when `maxRedirects` is not set. */
 const DEFAULT_MAX_REDIRECTS = 21;
@@ -30,8 +31,8 @@ export interface TokenAdapterState {
   readonly contextProvider: string | undefined;
   /** Already retried after a 401: a second 401 goes to the caller. */
   readonly retried: boolean;
-  /** What the adapter attached: the provider, its token and the exact header value. */
-  provider?: string;
+  /** What the adapter attached: the provider (asked for once), its token and the exact header value. */
+  provider?: TokenProvider;
   token?: string;
   header?: string;
   /** Whether the final response came from a hop that still carried the token. */
@@ -79,12 +80,19 @@ async function send(
   const ours = state.header !== undefined && headers.get('Authorization') === state.header;
   // A header the caller set is theirs; ours (a retry, a config sent again) is renewed from the cache.
   if (!ours && headers.has('Authorization')) return inner(config);
-  const provider =
+  const name =
     config.token === false
       ? undefined
       : typeof config.token === 'string'
         ? config.token
-        : (state.contextProvider ?? state.provider);
+        : (state.contextProvider ?? state.provider?.name);
+  // Asked once per request: its retry and a config sent again keep the provider it was sent for.
+  const provider =
+    name === undefined
+      ? undefined
+      : name === state.provider?.name
+        ? state.provider
+        : authorizer.provider(name);
   const url = requestUrlOf(config);
   // axios' fetch adapter ignores `httpsAgent`: it cannot present a client certificate.
   const withoutCertificate = inner === axiosFetchAdapter() ? "axios' fetch adapter" : undefined;
@@ -108,7 +116,7 @@ async function follow(
   inner: AxiosAdapter,
   config: InternalAxiosRequestConfig,
   url: URL,
-  provider: string,
+  provider: TokenProvider,
   state: TokenAdapterState,
   authorizer: TokenRequestAuthorizer,
   dpop: DpopRequestSigner | undefined,
@@ -118,7 +126,7 @@ async function follow(
   const deadline = config.timeout ? Date.now() + config.timeout : undefined;
   // RFC 8705 §3: a certificate-bound token is sent over a connection with the client certificate,
   // and the certificate goes where the token goes, no further.
-  const mtlsAgent = authorizer.mtlsAgentFor(provider);
+  const mtlsAgent = provider.senderConstraint?.mtlsAgent;
   let hop: InternalAxiosRequestConfig = {
     ...config,
     url: url.href,

@@ -114,12 +114,18 @@ export class TokenHttpInterceptor implements OnModuleInit, OnApplicationShutdown
     // RFC 6750 §3.1: a token of the same scope will not do; neither a refresh nor a retry helps.
     const origin = requestUrlOf(config)?.origin ?? 'unknown';
     const wwwAuthenticate = error.response?.headers['www-authenticate'] as string | string[] | undefined;
-    const scopeError = insufficientScopeOf(status!, wwwAuthenticate, state.header, state.provider, origin);
+    const scopeError = insufficientScopeOf(
+      status!,
+      wwwAuthenticate,
+      state.header,
+      state.provider.name,
+      origin,
+    );
     if (scopeError) throw scopeError;
     if (status !== 401 || state.retried || isNonceChallenge(wwwAuthenticate, state.header)) throw error;
     if (isStream(config.data)) throw error; // a streamed body is gone; it cannot be sent again
 
-    const info = await this.authorizer.renewAfterUnauthorized(state.provider, state.token);
+    const info = await state.provider.renewAfterUnauthorized(state.token);
     const header = info.authorizationHeader;
     config.headers.set('Authorization', header);
     config.adapter = createTokenAdapter(
@@ -136,7 +142,7 @@ export class TokenHttpInterceptor implements OnModuleInit, OnApplicationShutdown
     const response = await instance.request(config);
     // The API answered the renewed token with something else than 401 (a `validateStatus` may let
     // a 401 through): it accepted it.
-    if (response.status !== 401) this.authorizer.noteAccepted(state.provider, info.token);
+    if (response.status !== 401) state.provider.noteTokenAccepted(info.token);
     return response;
   }
 }

@@ -29,8 +29,8 @@ describe('TokenRequestAuthorizer', () => {
 
   it('warns once that a provider without baseUrls is not bound to an origin', async () => {
     const authorizer = setup();
-    await authorizer.tokenFor('api', new URL('https://a.example/x'));
-    await authorizer.tokenFor('api', new URL('https://b.example/y'));
+    await authorizer.tokenFor(authorizer.provider('api'), new URL('https://a.example/x'));
+    await authorizer.tokenFor(authorizer.provider('api'), new URL('https://b.example/y'));
     const warnings = logs.lines.filter((line) => line.includes('has no baseUrls'));
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).not.toContain('access-7f3a9');
@@ -38,7 +38,9 @@ describe('TokenRequestAuthorizer', () => {
 
   it('says nothing of the kind for a bound provider', async () => {
     const authorizer = setup(['https://a.example']);
-    await expect(authorizer.tokenFor('api', new URL('https://a.example/x'))).resolves.toMatchObject({
+    await expect(
+      authorizer.tokenFor(authorizer.provider('api'), new URL('https://a.example/x')),
+    ).resolves.toMatchObject({
       token: 'access-7f3a9',
     });
     expect(logs.lines.some((line) => line.includes('has no baseUrls'))).toBe(false);
@@ -73,8 +75,8 @@ describe('TokenRequestAuthorizer', () => {
     const { authorizer } = withProvider({ baseUrls: ['https://a.example', 'http://a.example'] });
     const check = () =>
       hop === 'redirect'
-        ? authorizer.mayFollowRedirect('api', new URL(url))
-        : authorizer.tokenFor('api', new URL(url)).then((info) => info !== undefined);
+        ? authorizer.mayFollowRedirect(authorizer.provider('api'), new URL(url))
+        : authorizer.tokenFor(authorizer.provider('api'), new URL(url)).then((info) => info !== undefined);
     expect(await check()).toBe(false);
     expect(await check()).toBe(false);
     const origin = new URL(url).origin;
@@ -82,18 +84,24 @@ describe('TokenRequestAuthorizer', () => {
       `warn token provider "api": request to ${origin} sent without its token: ${reason} TokenHttp`,
     ]);
     // Another origin is warned about on its own.
-    expect(authorizer.mayFollowRedirect('api', new URL('https://c.example/'))).toBe(false);
+    expect(authorizer.mayFollowRedirect(authorizer.provider('api'), new URL('https://c.example/'))).toBe(
+      false,
+    );
     expect(warnings()).toHaveLength(2);
-    expect(authorizer.mayFollowRedirect('api', new URL('https://a.example/ok'))).toBe(true);
+    expect(authorizer.mayFollowRedirect(authorizer.provider('api'), new URL('https://a.example/ok'))).toBe(
+      true,
+    );
     expect(warnings()).toHaveLength(2);
   });
 
   it('with strictOrigin, refuses instead, naming the origin and why', async () => {
     const { authorizer } = withProvider({ baseUrls: ['https://a.example'], strictOrigin: true });
-    await expect(authorizer.tokenFor('api', new URL('https://b.example/x'))).rejects.toThrow(
-      new TokenOriginError('api', 'https://b.example', 'the origin is not in "baseUrls"'),
-    );
-    expect(() => authorizer.mayFollowRedirect('api', new URL('https://b.example/x'))).toThrow(
+    await expect(
+      authorizer.tokenFor(authorizer.provider('api'), new URL('https://b.example/x')),
+    ).rejects.toThrow(new TokenOriginError('api', 'https://b.example', 'the origin is not in "baseUrls"'));
+    expect(() =>
+      authorizer.mayFollowRedirect(authorizer.provider('api'), new URL('https://b.example/x')),
+    ).toThrow(
       new TokenOriginError('api', 'https://b.example', 'after a redirect, the origin is not in "baseUrls"'),
     );
     expect(warnings()).toEqual([]);
@@ -101,7 +109,7 @@ describe('TokenRequestAuthorizer', () => {
 
   it('the unbound-provider warning says what to do', async () => {
     const { authorizer } = withProvider({});
-    await authorizer.tokenFor('api', new URL('https://a.example/x'));
+    await authorizer.tokenFor(authorizer.provider('api'), new URL('https://a.example/x'));
     expect(warnings()).toEqual([
       'warn token provider "api" has no baseUrls: its token goes to any https origin, and any plain-http ' +
         'loopback origin (localhost, 127.0.0.0/8, ::1), that a request in its context names; set baseUrls ' +
@@ -113,7 +121,9 @@ describe('TokenRequestAuthorizer', () => {
   it('row 9: without baseUrls and with allowInsecureHttp, the warning names the plain-http origins that get the token', async () => {
     const { authorizer } = withProvider({ allowInsecureHttp: true });
     // What the warning must describe: a plain-http origin off loopback gets the token.
-    await expect(authorizer.tokenFor('api', new URL('http://api.example/x'))).resolves.toMatchObject({
+    await expect(
+      authorizer.tokenFor(authorizer.provider('api'), new URL('http://api.example/x')),
+    ).resolves.toMatchObject({
       token: 'access-7f3a9',
     });
     const [warning] = warnings();
@@ -123,26 +133,34 @@ describe('TokenRequestAuthorizer', () => {
 
   it('without baseUrls, the loopback plain-http origins the warning names get the token, others do not', async () => {
     const { authorizer } = withProvider({});
-    await expect(authorizer.tokenFor('api', new URL('http://127.0.0.1:8080/x'))).resolves.toBeDefined();
-    await expect(authorizer.tokenFor('api', new URL('http://api.example/x'))).resolves.toBeUndefined();
+    await expect(
+      authorizer.tokenFor(authorizer.provider('api'), new URL('http://127.0.0.1:8080/x')),
+    ).resolves.toBeDefined();
+    await expect(
+      authorizer.tokenFor(authorizer.provider('api'), new URL('http://api.example/x')),
+    ).resolves.toBeUndefined();
     expect(warnings()[0]).toContain('any plain-http loopback origin');
   });
 
   it('past 1 000 remembered warnings, warns every time rather than remember more', async () => {
     const { authorizer } = withProvider({ baseUrls: ['https://a.example'] });
-    for (let i = 0; i < 1_000; i++) authorizer.mayFollowRedirect('api', new URL(`https://h${i}.example/`));
+    for (let i = 0; i < 1_000; i++)
+      authorizer.mayFollowRedirect(authorizer.provider('api'), new URL(`https://h${i}.example/`));
     expect(warnings()).toHaveLength(1_000);
-    authorizer.mayFollowRedirect('api', new URL('https://h999.example/')); // remembered
+    authorizer.mayFollowRedirect(authorizer.provider('api'), new URL('https://h999.example/')); // remembered
     expect(warnings()).toHaveLength(1_000);
-    authorizer.mayFollowRedirect('api', new URL('https://new.example/'));
-    authorizer.mayFollowRedirect('api', new URL('https://new.example/'));
+    authorizer.mayFollowRedirect(authorizer.provider('api'), new URL('https://new.example/'));
+    authorizer.mayFollowRedirect(authorizer.provider('api'), new URL('https://new.example/'));
     expect(warnings()).toHaveLength(1_002);
     // The unbound warning is not even said once then (it would never stop).
     const unbound = withProvider({});
     for (let i = 0; i < 1_000; i++)
-      unbound.authorizer.mayFollowRedirect('api', new URL(`http://h${i}.example/`));
+      unbound.authorizer.mayFollowRedirect(
+        unbound.authorizer.provider('api'),
+        new URL(`http://h${i}.example/`),
+      );
     logs.lines.length = 0;
-    await unbound.authorizer.tokenFor('api', new URL('https://a.example/'));
+    await unbound.authorizer.tokenFor(unbound.authorizer.provider('api'), new URL('https://a.example/'));
     expect(warnings()).toEqual([]);
   });
 
@@ -163,7 +181,11 @@ describe('TokenRequestAuthorizer', () => {
     ],
   ])('%s → %s', async (_case, constraint, withoutCertificate, outcome) => {
     const { authorizer } = withProvider({ baseUrls: ['https://a.example'] }, constraint);
-    const result = authorizer.tokenFor('api', new URL('https://a.example/x'), withoutCertificate);
+    const result = authorizer.tokenFor(
+      authorizer.provider('api'),
+      new URL('https://a.example/x'),
+      withoutCertificate,
+    );
     if (outcome === 'refused') {
       await expect(result).rejects.toThrow(new TokenSenderConstraintError('api', 'the fetch wrapper'));
     } else await expect(result).resolves.toMatchObject({ token: 'access-7f3a9' });
@@ -174,11 +196,11 @@ describe('TokenRequestAuthorizer', () => {
     const dpop = new DpopProofSigner(true, new ManualClock());
     const info = new TokenInfo({ token: 'access-7f3a9', expiresAt: Date.now() + 60_000, tokenType: 'DPoP' });
     const bound = withProvider({ baseUrls: ['https://a.example'] }, { mtlsAgent: agent, dpop });
-    expect(bound.authorizer.mtlsAgentFor('api')).toBe(agent);
-    expect(bound.authorizer.dpopSignerFor('api', info)).toBeDefined();
+    expect(bound.authorizer.provider('api').senderConstraint?.mtlsAgent).toBe(agent);
+    expect(bound.authorizer.dpopSignerFor(bound.authorizer.provider('api'), info)).toBeDefined();
     const plain = withProvider({ baseUrls: ['https://a.example'] });
-    expect(plain.authorizer.mtlsAgentFor('api')).toBeUndefined();
-    expect(plain.authorizer.dpopSignerFor('api', info)).toBeUndefined();
+    expect(plain.authorizer.provider('api').senderConstraint?.mtlsAgent).toBeUndefined();
+    expect(plain.authorizer.dpopSignerFor(plain.authorizer.provider('api'), info)).toBeUndefined();
   });
 
   it('warns once per unbound provider, an empty baseUrls included', async () => {
@@ -192,7 +214,7 @@ describe('TokenRequestAuthorizer', () => {
     service.register('two', strategy('two'), { baseUrls: [] });
     const authorizer = new TokenRequestAuthorizer(service);
     for (const provider of ['one', 'two', 'one', 'two'])
-      await authorizer.tokenFor(provider, new URL('https://a.example/'));
+      await authorizer.tokenFor(authorizer.provider(provider), new URL('https://a.example/'));
     expect(warnings().map((line) => line.slice(0, 30))).toEqual([
       'warn token provider "one" has ',
       'warn token provider "two" has ',
@@ -205,12 +227,18 @@ describe('TokenRequestAuthorizer', () => {
       { baseUrls: ['https://a.example'] },
       { mtlsDispatcher: async () => dispatcher },
     );
-    await expect(bound.authorizer.mtlsDispatcherFor('api')).resolves.toBe(dispatcher);
+    await expect(bound.authorizer.provider('api').senderConstraint?.mtlsDispatcher?.()).resolves.toBe(
+      dispatcher,
+    );
     expect(
-      withProvider({ baseUrls: ['https://a.example'] }).authorizer.mtlsDispatcherFor('api'),
+      withProvider({ baseUrls: ['https://a.example'] })
+        .authorizer.provider('api')
+        .senderConstraint?.mtlsDispatcher?.(),
     ).toBeUndefined();
     expect(
-      withProvider({ baseUrls: ['https://a.example'] }, {}).authorizer.mtlsDispatcherFor('api'),
+      withProvider({ baseUrls: ['https://a.example'] }, {})
+        .authorizer.provider('api')
+        .senderConstraint?.mtlsDispatcher?.(),
     ).toBeUndefined();
   });
 });

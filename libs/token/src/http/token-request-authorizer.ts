@@ -1,8 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { TokenOriginError, TokenSenderConstraintError } from '../core/token.errors.js';
 import type { TokenInfo } from '../core/token-info.js';
-import { TokenSource, type ProviderOriginRules } from '../core/token-source.js';
-import type { FetchDispatcher } from '../core/sender-constraint.js';
+import { TokenSource, type ProviderOriginRules, type TokenProvider } from '../core/token-source.js';
 import { describeUnboundOrigins } from './origin-description.js';
 import { checkTokenOrigin, type OriginVerdict } from './origin-policy.js';
 import { dpopRequestSigner, type DpopRequestSigner } from './sender-constraints.js';
@@ -11,8 +10,9 @@ import { dpopRequestSigner, type DpopRequestSigner } from './sender-constraints.
 const MAX_REMEMBERED_WARNINGS = 1_000;
 
 /**
- * What the axios interceptor and the fetch wrapper share: which token (if any) a request may carry,
- * and a fresh one after a 401. Knows nothing of axios or fetch; `TokenService` knows nothing of HTTP.
+ * What the axios interceptor and the fetch wrapper share: which provider a request is for (asked
+ * once), which token (if any) it may carry, on which hops. Knows nothing of axios or fetch;
+ * `TokenService` knows nothing of HTTP.
  *
  * @publicApi
  */
@@ -21,7 +21,16 @@ export class TokenRequestAuthorizer {
   private readonly logger = new Logger('TokenHttp');
   private readonly warned = new Set<string>();
 
-  constructor(private readonly tokenService: TokenSource) {}
+  constructor(private readonly tokens: TokenSource) {}
+
+  /**
+   * The registered provider a request is for, asked of the token source once per request: its origin
+   * rules, sender constraint, token and 401 renewal then serve every hop and the retry. Throws
+   * `TokenProviderNotFoundError` for an unknown name.
+   */
+  provider(name: string): TokenProvider {
+    return this.tokens.provider(name);
+  }
 
   /**
    * The provider's token for a request to `url`, or `undefined` when the origin rules say the request
@@ -29,35 +38,25 @@ export class TokenRequestAuthorizer {
    * is rejected with `TokenOriginError` instead.
    */
   async tokenFor(
-    provider: string,
+    provider: TokenProvider,
     url: URL | undefined,
     /** Set when the request goes over a transport without the client certificate (named in the error). */
     withoutCertificate?: string,
   ): Promise<TokenInfo | undefined> {
-    const options = this.tokenService.getProviderOptions(provider);
-    if (options.baseUrls === undefined || options.baseUrls.length === 0) this.warnUnbound(provider, options);
-    if (!this.allows(provider, options, url, '')) return undefined;
+    const rules = provider.originRules;
+    if (rules.baseUrls === undefined || rules.baseUrls.length === 0) this.warnUnbound(provider.name, rules);
+    if (!this.allows(provider, url, '')) return undefined;
     // A certificate-bound token without the certificate is refused by the API, and each 401 would
     // then cost a token request: refuse before getting or sending one.
-    if (withoutCertificate !== undefined && this.mtlsAgentFor(provider) !== undefined) {
-      throw new TokenSenderConstraintError(provider, withoutCertificate);
+    if (withoutCertificate !== undefined && provider.senderConstraint?.mtlsAgent !== undefined) {
+      throw new TokenSenderConstraintError(provider.name, withoutCertificate);
     }
-    return this.tokenService.getToken(provider);
-  }
-
-  /** The client certificate's agent for requests carrying the provider's (certificate-bound) tokens. */
-  mtlsAgentFor(provider: string): import('node:https').Agent | undefined {
-    return this.tokenService.senderConstraintOf(provider)?.mtlsAgent;
-  }
-
-  /** The same certificate as a `dispatcher` for `fetch`; made (and undici loaded) on first use. */
-  mtlsDispatcherFor(provider: string): Promise<FetchDispatcher> | undefined {
-    return this.tokenService.senderConstraintOf(provider)?.mtlsDispatcher?.();
+    return provider.getToken();
   }
 
   /** The DPoP signer for requests carrying `info`, when the provider's tokens are DPoP-bound. */
-  dpopSignerFor(provider: string, info: TokenInfo): DpopRequestSigner | undefined {
-    return dpopRequestSigner(this.tokenService.senderConstraintOf(provider), info);
+  dpopSignerFor(provider: TokenProvider, info: TokenInfo): DpopRequestSigner | undefined {
+    return dpopRequestSigner(provider.senderConstraint, info);
   }
 
   /**
@@ -65,36 +64,18 @@ export class TokenRequestAuthorizer {
    * origin rules as the first hop. `false` (warned once per provider and origin) means the next hop
    * goes without it; with `strictOrigin: true` the redirect is refused with `TokenOriginError`.
    */
-  mayFollowRedirect(provider: string, url: URL | undefined): boolean {
-    return this.allows(provider, this.tokenService.getProviderOptions(provider), url, 'after a redirect, ');
+  mayFollowRedirect(provider: TokenProvider, url: URL | undefined): boolean {
+    return this.allows(provider, url, 'after a redirect, ');
   }
 
-  private allows(
-    provider: string,
-    options: Readonly<ProviderOriginRules>,
-    url: URL | undefined,
-    context: string,
-  ): boolean {
-    const verdict = checkTokenOrigin(url, options);
+  private allows(provider: TokenProvider, url: URL | undefined, context: string): boolean {
+    const rules = provider.originRules;
+    const verdict = checkTokenOrigin(url, rules);
     if (verdict.allowed) return true;
     const reason = `${context}${verdict.reason}`;
-    if (options.strictOrigin === true) throw new TokenOriginError(provider, verdict.origin, reason);
-    this.warnOnce(provider, { ...verdict, reason });
+    if (rules.strictOrigin === true) throw new TokenOriginError(provider.name, verdict.origin, reason);
+    this.warnOnce(provider.name, { ...verdict, reason });
     return false;
-  }
-
-  /**
-   * After an API rejected `rejectedToken` with 401: the token to retry with, counted as a retry.
-   * `TokenService` decides: a fresh token for the first 401 (one refresh, however many requests were
-   * rejected), the cached one while renewals back off because the API rejects fresh tokens too.
-   */
-  renewAfterUnauthorized(provider: string, rejectedToken: string): Promise<TokenInfo> {
-    return this.tokenService.renewAfterUnauthorized(provider, rejectedToken);
-  }
-
-  /** The API answered the retry with a renewed token with something else than 401: it accepted it. */
-  noteAccepted(provider: string, token: string): void {
-    this.tokenService.noteTokenAccepted(provider, token);
   }
 
   /** A provider with no `baseUrls` sends its token to any origin the origin rules let through: said once. */

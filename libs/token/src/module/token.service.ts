@@ -9,6 +9,8 @@ import type { TokenCacheEntry } from '../refresh/token-cache-entry.js';
 import { MemoryTokenStore } from '../stores/memory-token.store.js';
 import type { SenderConstraint } from '../core/sender-constraint.js';
 import type { TokenSource } from '../core/token-source.js';
+import { TokenProviderNotFoundError } from '../core/token.errors.js';
+import { RegisteredProvider, type ProviderRegistry } from './registered-provider.js';
 import { TOKEN_DEFAULTS } from '../core/token.constants.js';
 import { TokenEvents } from '../core/token.events.js';
 import type { TokenInfo } from '../core/token-info.js';
@@ -41,13 +43,19 @@ export class TokenService implements TokenSource, OnApplicationShutdown {
   private readonly logger = new Logger('TokenService');
   private readonly clock: Clock;
   private readonly random: () => number;
+  /** What each registered provider asks of this registry (a token, an invalidation, clock and log). */
+  readonly #registry: ProviderRegistry;
   /** The slow path, eviction, the schedule and shutdown: everything but the cache hit. */
   private readonly engine: TokenRefreshEngine;
   /** The engine's entries and clock sample, held here so that a cache hit reads them directly. */
   private readonly entries: Map<string, TokenCacheEntry>;
   private readonly sample: ClockSample;
-  /** Per provider: how its strategy binds its tokens, as it declared at registration (read per request). */
-  readonly #senderConstraints = new Map<string, SenderConstraint>();
+  /**
+   * Per registered name, once a request has asked for it: its options, strategy, sender constraint
+   * and token cell in one object. Made on first use, not at registration, so that 10,000 providers
+   * only ever read by `getToken` cost no more than their cells.
+   */
+  readonly #providers = new Map<string, RegisteredProvider>();
 
   constructor(@Optional() @Inject(TOKEN_SERVICE_SETTINGS) settings: TokenServiceSettings = {}) {
     this.clock = settings.clock ?? systemClock;
@@ -65,6 +73,13 @@ export class TokenService implements TokenSource, OnApplicationShutdown {
     });
     this.entries = this.engine.entries;
     this.sample = this.engine.sample;
+    this.#registry = {
+      getToken: (name) => this.getToken(name),
+      invalidate: (name, options) => this.invalidate(name, options),
+      clock: this.clock,
+      random: this.random,
+      logger: this.logger,
+    };
   }
 
   /**
@@ -139,15 +154,12 @@ export class TokenService implements TokenSource, OnApplicationShutdown {
    */
   register(name: string, strategy: TokenStrategy, options: ProviderOptions = {}): void {
     this.engine.add(name, strategy, options);
-    const constraint = (strategy as { readonly senderConstraint?: SenderConstraint }).senderConstraint;
-    if (constraint === undefined) this.#senderConstraints.delete(name);
-    else this.#senderConstraints.set(name, constraint);
   }
 
   /** Removes a provider registered at run time; false when there was none. */
   unregister(name: string): boolean {
     if (!this.engine.remove(name)) return false;
-    this.#senderConstraints.delete(name);
+    this.#providers.delete(name);
     return true;
   }
 
@@ -159,9 +171,25 @@ export class TokenService implements TokenSource, OnApplicationShutdown {
     return [...this.entries.keys()];
   }
 
-  /** How the provider's strategy binds its tokens (DPoP, mTLS), for the HTTP integration. */
+  /**
+   * The registered provider: its options, strategy, sender constraint and token cell, and what a
+   * request asks of it. The HTTP integration asks for it once per request. Throws
+   * `TokenProviderNotFoundError` for an unknown name.
+   */
+  provider(name: string): RegisteredProvider {
+    let provider = this.#providers.get(name);
+    if (provider === undefined) {
+      const cell = this.entries.get(name);
+      if (cell === undefined) throw new TokenProviderNotFoundError(name);
+      provider = new RegisteredProvider(cell, this.#registry);
+      this.#providers.set(name, provider);
+    }
+    return provider;
+  }
+
+  /** How the provider's strategy binds its tokens (DPoP, mTLS), as it declared at registration. */
   senderConstraintOf(name: string): SenderConstraint | undefined {
-    return this.#senderConstraints.get(name);
+    return this.hasProvider(name) ? this.provider(name).senderConstraint : undefined;
   }
 
   /** The options a provider was registered with (origins, margin…), for the HTTP integration. */
@@ -181,7 +209,7 @@ export class TokenService implements TokenSource, OnApplicationShutdown {
    * calls this after a retry with a renewed token succeeds.
    */
   noteTokenAccepted(name: string, token: string): void {
-    this.entries.get(name)?.acceptedByApi(token);
+    if (this.hasProvider(name)) this.provider(name).noteTokenAccepted(token);
   }
 
   /**
@@ -192,27 +220,12 @@ export class TokenService implements TokenSource, OnApplicationShutdown {
    * failed refreshes do (1 s doubling to 60 s, with jitter) and the cached token is returned meanwhile,
    * so requests get the API's 401 instead of costing a token request each; one warning says so.
    */
-  async renewAfterUnauthorized(name: string, rejectedToken: string): Promise<TokenInfo> {
-    const entry = this.entryOf(name);
-    const { renewal, episodeStarted } = entry.rejectedByApi(rejectedToken, this.clock.now(), this.random);
-    if (episodeStarted) {
-      this.logger.warn(
-        `token provider "${name}": the API rejected a freshly renewed token with 401 too; renewals after ` +
-          "401s now back off like failed refreshes, and requests get the API's 401 meanwhile",
-      );
+  renewAfterUnauthorized(name: string, rejectedToken: string): Promise<TokenInfo> {
+    try {
+      return this.provider(name).renewAfterUnauthorized(rejectedToken);
+    } catch (error) {
+      return Promise.reject(error);
     }
-    let info: TokenInfo;
-    if (renewal === 'hold' && entry.info !== undefined) {
-      info = entry.info;
-    } else if (renewal === 'renew') {
-      await this.invalidate(name, { onlyIfToken: rejectedToken });
-      info = await this.getToken(name);
-      entry.renewedAfterRejection(info.token);
-    } else {
-      info = await this.getToken(name);
-    }
-    entry.retriedAfterRejection();
-    return info;
   }
 
   /** Counters and per-provider state (variants listed as `name (scope=…)`). Holds no token value. */

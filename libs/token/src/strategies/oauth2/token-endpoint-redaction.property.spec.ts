@@ -19,7 +19,7 @@ import {
   TokenEndpointHeldError,
 } from '../../core/token.errors.js';
 import { TokenService } from '../../module/token.service.js';
-import { propertySeeds } from '../../testing-support/property-seeds.js';
+import { propertyRuns, propertySeeds } from '../../testing-support/property-seeds.js';
 import { OAuth2Strategy } from './oauth2.strategy.js';
 import { createRedactor, errorCodeOf, sanitizeServerText } from './token-endpoint-redaction.js';
 import { parseTokenEndpointResponse } from './token-endpoint-response.js';
@@ -296,7 +296,7 @@ describe('token endpoint text reaches no output but what may be shown (property)
           const leak = leakedWindow(await outputsOf(secret, { place, encoded }), [secret, encoded]);
           if (leak) throw new Error(`${chain.name} in ${place.name}: ${leak}`);
         }),
-        { seed, numRuns: 300 },
+        { seed, numRuns: propertyRuns(300) },
       );
     },
     300_000,
@@ -331,7 +331,7 @@ describe('the same property straight through the parser, 2,000 answers a seed', 
           const leak = leakedWindow(outputs, [secret, encoded]);
           if (leak) throw new Error(`${chain.name} in ${place.name}: ${leak}`);
         }),
-        { seed, numRuns: 2000 },
+        { seed, numRuns: propertyRuns(2000) },
       );
     },
     120_000,
