@@ -16,6 +16,17 @@ export function propertyRuns(runs: number): number {
 }
 
 /**
+ * Every pair of `as` and `bs` in `npm test`; in a mutation run, each of `as` and each of `bs` once
+ * at least (`as[i]` with `bs[i % bs.length]`, and the other way round when `bs` is the longer), so
+ * that a mutant is still checked against every encoding and every place, not every combination.
+ */
+export function crossCases<A, B>(as: readonly A[], bs: readonly B[]): [A, B][] {
+  if (!MUTATION_RUN) return as.flatMap((a) => bs.map((b): [A, B] => [a, b]));
+  const count = Math.max(as.length, bs.length);
+  return Array.from({ length: count }, (_, i): [A, B] => [as[i % as.length], bs[i % bs.length]]);
+}
+
+/**
  * The seeds a property test runs with: a fixed one, and a fresh one per run (or the value of
  * `PROPERTY_SEED`, or of the suite's own variable, to replay a failure). Both are written straight to
  * stderr, past the suite's output capture, so that every run prints what it ran with.

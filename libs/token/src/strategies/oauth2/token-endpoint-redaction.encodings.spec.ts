@@ -8,6 +8,7 @@ import { inspect } from 'node:util';
 import { LogCapture } from '../../testing-support/log-capture.js';
 import { startLoopbackServer, type LoopbackServer } from '../../testing-support/oauth2-loopback-server.js';
 import { TEST_SECRETS } from '../../testing-support/test-secrets.js';
+import { crossCases } from '../../testing-support/property-seeds.js';
 import { TokenAcquisitionError, TokenEndpointError } from '../../core/token.errors.js';
 import { TokenService } from '../../module/token.service.js';
 import { OAuth2Strategy } from './oauth2.strategy.js';
@@ -148,8 +149,8 @@ describe('redaction holds under encodings', () => {
     expect(new Set(ENCODINGS.map(([, encoded]) => encoded)).size).toBeGreaterThanOrEqual(12);
   });
 
-  const cases = PLACEMENTS.flatMap((placement) =>
-    ENCODINGS.map(([encoding, encoded]) => [placement.name, encoding, placement, encoded] as const),
+  const cases = crossCases(PLACEMENTS, ENCODINGS).map(
+    ([placement, [encoding, encoded]]) => [placement.name, encoding, placement, encoded] as const,
   );
   it.each(cases)(
     '%s holding the secret %s: nowhere in any output',

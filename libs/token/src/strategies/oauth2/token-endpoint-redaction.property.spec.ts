@@ -19,7 +19,7 @@ import {
   TokenEndpointHeldError,
 } from '../../core/token.errors.js';
 import { TokenService } from '../../module/token.service.js';
-import { propertyRuns, propertySeeds } from '../../testing-support/property-seeds.js';
+import { crossCases, propertyRuns, propertySeeds } from '../../testing-support/property-seeds.js';
 import { OAuth2Strategy } from './oauth2.strategy.js';
 import { createRedactor, errorCodeOf, sanitizeServerText } from './token-endpoint-redaction.js';
 import { parseTokenEndpointResponse } from './token-endpoint-response.js';
@@ -276,12 +276,10 @@ describe('token endpoint text reaches no output but what may be shown (property)
     'every encoding in every place, for a random secret (seed %d)',
     async (seed) => {
       const [secret] = fc.sample(secretArb, { seed, numRuns: 1 });
-      for (const [name, encode] of ENCODINGS) {
+      for (const [[name, encode], place] of crossCases(ENCODINGS, PLACES)) {
         const encoded = encode(secret);
-        for (const place of PLACES) {
-          const leak = leakedWindow(await outputsOf(secret, { place, encoded }), [secret, encoded]);
-          expect(leak && `${name} in ${place.name}: ${leak}`).toBeUndefined();
-        }
+        const leak = leakedWindow(await outputsOf(secret, { place, encoded }), [secret, encoded]);
+        expect(leak && `${name} in ${place.name}: ${leak}`).toBeUndefined();
       }
     },
     120_000,
