@@ -23,11 +23,17 @@ export function plainIssueMessage(issue: z.core.$ZodRawIssue): string | undefine
     case 'invalid_value':
       return `must be one of ${issue.values.map(String).join(', ')}`;
     case 'invalid_union': {
-      // A discriminated union's issue carries the values it knows (not in zod's issue type).
-      const { options } = issue as { options?: unknown };
+      // A discriminated union's issue carries the values it knows and the key it reads (not in zod's
+      // issue type); its input is the whole object, so the key's own value says missing or wrong.
+      const { options, discriminator } = issue as { options?: unknown; discriminator?: unknown };
       if (Array.isArray(options)) {
         const known = options.map(String).join(', ');
-        return issue.input === undefined ? `is required: one of ${known}` : `must be one of ${known}`;
+        const { input } = issue;
+        const value =
+          typeof discriminator === 'string' && typeof input === 'object' && input !== null
+            ? (input as Record<string, unknown>)[discriminator]
+            : input;
+        return value === undefined ? `is required: one of ${known}` : `must be one of ${known}`;
       }
       // Each alternative's own words: "must be a non-empty string or a list".
       const alternatives = [...new Set(issue.errors.map((issues) => issues[0]?.message))].filter(
