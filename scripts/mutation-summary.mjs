@@ -6,7 +6,7 @@
  * mutants (file, line, mutator, replacement) so that a reviewer can judge them without the report.
  * A part without a report keeps the section it had.
  */
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 
 const PARTS = ['refresh', 'strategies', 'http', 'stores', 'config'];
 const TARGET = 85;
@@ -46,15 +46,38 @@ function previousSections() {
   return sections;
 }
 
-function section(part, path) {
-  const report = JSON.parse(readFileSync(path, 'utf8'));
-  const when = statSync(path).mtime.toISOString().slice(0, 16).replace('T', ' ');
-  const files = Object.entries(report.files).map(([file, { mutants }]) => [file.replace(ROOT, ''), mutants]);
+/**
+ * A part's reports: `<part>.json`, and `<part>.<chunk>.json` for a part run a few files at a time
+ * (`npm run test:mutation:<part> -- --mutate <files>`, the report copied under a chunk name). A file
+ * in several reports counts from the newest.
+ */
+function reportsOf(part) {
+  const dir = 'reports/mutation';
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter(
+      (name) =>
+        name === `${part}.json` ||
+        (name.startsWith(`${part}.`) && name.endsWith('.json') && !name.includes('incremental')),
+    )
+    .map((name) => `${dir}/${name}`)
+    .sort((a, b) => statSync(a).mtimeMs - statSync(b).mtimeMs);
+}
+
+function section(part, paths) {
+  const byFile = new Map();
+  for (const path of paths) {
+    const report = JSON.parse(readFileSync(path, 'utf8'));
+    for (const [file, { mutants }] of Object.entries(report.files))
+      byFile.set(file.replace(ROOT, ''), mutants);
+  }
+  const when = statSync(paths.at(-1)).mtime.toISOString().slice(0, 16).replace('T', ' ');
+  const files = [...byFile.entries()];
   const all = tally(files.flatMap(([, mutants]) => mutants));
   const lines = [
     `## ${part}`,
     '',
-    `Run ${when} UTC: **${pct(all.score)}** (${all.valid} mutants: ${all.killed} killed, ${all.timeout} timed out, ` +
+    `Last run ${when} UTC${paths.length > 1 ? ` (${paths.length} runs of some files each)` : ''}: **${pct(all.score)}** (${all.valid} mutants: ${all.killed} killed, ${all.timeout} timed out, ` +
       `${all.survived} survived, ${all.noCoverage} not covered)${all.score >= TARGET ? '' : `, under the ${TARGET} % target`}.`,
     '',
     '| file | mutants | killed | timed out | survived | not covered | score |',
@@ -62,6 +85,7 @@ function section(part, path) {
   ];
   for (const [file, mutants] of files.sort(([a], [b]) => a.localeCompare(b))) {
     const t = tally(mutants);
+    if (t.valid === 0) continue; // declarations only (a schema built at load time): nothing to mutate
     lines.push(
       `| \`${file}\` | ${t.valid} | ${t.killed} | ${t.timeout} | ${t.survived} | ${t.noCoverage} | ${pct(t.score)} |`,
     );
@@ -87,8 +111,8 @@ function section(part, path) {
 
 const previous = previousSections();
 const sections = PARTS.map((part) => {
-  const path = `reports/mutation/${part}.json`;
-  if (existsSync(path)) return section(part, path);
+  const paths = reportsOf(part);
+  if (paths.length > 0) return section(part, paths);
   return previous[part] ?? `## ${part}\n\nNot run yet.`;
 });
 const header = [
