@@ -23,7 +23,6 @@ describe('envVariableOf: the variable to fix for a path of a tokenConfigFromEnv 
     [['refresh', 'enabled'], 'TOKEN__REFRESH__ENABLED'],
     [['refresh', 'cron'], 'TOKEN__REFRESH__CRON'],
     [['refreshTimeoutMs'], 'TOKEN__REFRESH_TIMEOUT_MS'],
-    [['redis', 'url'], 'TOKEN__REDIS'],
   ])('%j → %s', (path, variable) => {
     expect(envVariableOf(config, path)).toBe(variable);
   });

@@ -126,6 +126,19 @@ describe('parseOrThrow: zod issues in plain words, naming the field', () => {
     expect(error?.field).toBe('type');
   });
 
+  it('a wrong "providers" as a whole is a mistake of the configuration, not of a provider', () => {
+    const schema = z.object({ providers: z.record(z.string(), z.object({ a: z.string() })) });
+    let error: InvalidTokenOptionsError | undefined;
+    try {
+      parseOrThrow(schema, { providers: 5 }, 'token configuration');
+    } catch (caught) {
+      error = caught as InvalidTokenOptionsError;
+    }
+    expect(error?.message).toBe('token configuration: "providers" must be an object');
+    expect(error?.provider).toBeUndefined();
+    expect(error?.field).toBe('providers');
+  });
+
   it('a mistake of the whole value has no field', () => {
     let error: InvalidTokenOptionsError | undefined;
     try {
