@@ -151,3 +151,213 @@ describe('oauth2ProviderSchema', () => {
     }
   });
 });
+
+/** Every issue of a parse, with its code: the cross-field rules all add `custom` issues. */
+function fullIssues(value: unknown) {
+  const result = oauth2ProviderSchema.safeParse(value);
+  return result.success
+    ? []
+    : result.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message, code: i.code }));
+}
+
+const MTLS = {
+  certificate: '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----',
+  privateKey: '-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----',
+};
+const ED25519_PEM = generateKeyPairSync('ed25519')
+  .privateKey.export({ type: 'pkcs8', format: 'pem' })
+  .toString();
+const ISSUER = 'https://auth.example.com';
+const { tokenUrl: _tokenUrl, ...withoutTokenUrl } = base;
+const custom = (path: string, message: string) => ({ path, message, code: 'custom' });
+
+describe('oauth2ProviderSchema cross-field rules, in the words the user reads', () => {
+  it.each<[string, Record<string, unknown>]>([
+    ['an issuer instead of a tokenUrl', { ...withoutTokenUrl, issuer: ISSUER }],
+    [
+      'an issuer with discovery options',
+      { ...withoutTokenUrl, issuer: ISSUER, discovery: { ttlMs: 60_000 } },
+    ],
+    ['mtls with an https tokenUrl', { ...base, mtls: MTLS }],
+    ['mtls with an issuer', { ...withoutTokenUrl, issuer: ISSUER, mtls: MTLS }],
+    [
+      'tls_client_auth with mtls and no secret',
+      {
+        ...withoutTokenUrl,
+        tokenUrl: base.tokenUrl,
+        clientSecret: undefined,
+        clientAuth: 'tls_client_auth',
+        mtls: MTLS,
+      },
+    ],
+    [
+      'self_signed_tls_client_auth with mtls',
+      { ...base, clientSecret: undefined, clientAuth: 'self_signed_tls_client_auth', mtls: MTLS },
+    ],
+    ['client_secret_jwt with its default algorithm', { ...base, clientAuth: 'client_secret_jwt' }],
+    ['client_secret_jwt with HS384', { ...base, clientAuth: 'client_secret_jwt', signingAlgorithm: 'HS384' }],
+    [
+      'private_key_jwt with an EC key and ES256',
+      {
+        ...base,
+        clientSecret: undefined,
+        clientAuth: 'private_key_jwt',
+        privateKey: ES256_PEM,
+        signingAlgorithm: 'ES256',
+      },
+    ],
+    [
+      'a valid tenant, scope, audience and resource',
+      {
+        ...base,
+        tenant: 'acme',
+        scope: 'read write',
+        audience: 'https://api.example.com',
+        resource: 'https://api.example.com',
+      },
+    ],
+    ['extra params the strategy does not set', { ...base, extraParams: { prompt: 'none' } }],
+  ])('accepts %s', (_case, value) => {
+    expect(fullIssues(value)).toEqual([]);
+  });
+
+  it.each<[string, Record<string, unknown>, ReturnType<typeof custom>[]]>([
+    [
+      'neither tokenUrl nor issuer',
+      withoutTokenUrl,
+      [custom('tokenUrl', 'exactly one of "tokenUrl" and "issuer" is required')],
+    ],
+    [
+      'both tokenUrl and issuer',
+      { ...base, issuer: ISSUER },
+      [custom('tokenUrl', 'exactly one of "tokenUrl" and "issuer" is required')],
+    ],
+    [
+      'an issuer over plain http to a remote host',
+      { ...withoutTokenUrl, issuer: 'http://auth.example.com' },
+      [
+        custom(
+          'issuer',
+          'must use https (plain http is allowed only for loopback hosts or with "allowInsecureHttp: true")',
+        ),
+      ],
+    ],
+    [
+      'credentials in the tokenUrl',
+      { ...base, tokenUrl: 'https://svc:pw@auth.example.com/token' },
+      [custom('tokenUrl', 'must not contain credentials (use clientId/clientSecret)')],
+    ],
+    [
+      'mtls with a loopback http tokenUrl',
+      { ...base, tokenUrl: 'http://127.0.0.1:8080/token', mtls: MTLS },
+      [custom('tokenUrl', 'must use https with "mtls": the client certificate is presented over TLS')],
+    ],
+    [
+      'mtls with an http tokenUrl whose path mentions https:',
+      { ...base, tokenUrl: 'http://localhost/proxy/https://auth', mtls: MTLS },
+      [custom('tokenUrl', 'must use https with "mtls": the client certificate is presented over TLS')],
+    ],
+    [
+      'discovery without an issuer',
+      { ...base, discovery: { ttlMs: 1000 } },
+      [custom('discovery', 'needs "issuer"')],
+    ],
+    [
+      'a tenant of two path segments',
+      { ...base, tenant: 'a/b' },
+      [
+        custom(
+          'tenant',
+          'must be one path segment of 1-128 letters, digits, "-", "_", "." or "~" (not "." or "..")',
+        ),
+      ],
+    ],
+    [
+      'a scope with a quote',
+      { ...base, scope: 'read "all"' },
+      [
+        custom(
+          'scope',
+          'must be space-separated scope tokens of printable ASCII without `"` or `\\` (RFC 6749 §3.3)',
+        ),
+      ],
+    ],
+    [
+      'an audience that splits a line',
+      { ...base, audience: 'api\r\nX-Injected: 1' },
+      [custom('audience', 'must not contain control characters (CR, LF…)')],
+    ],
+    [
+      'a resource that splits a line',
+      { ...base, resource: ['https://a.example', 'b\n'] },
+      [custom('resource', 'must not contain control characters (CR, LF…)')],
+    ],
+    [
+      'client_secret_jwt with an RSA algorithm',
+      { ...base, clientAuth: 'client_secret_jwt', signingAlgorithm: 'RS256' },
+      [custom('signingAlgorithm', 'must be HS256, HS384 or HS512 for client_secret_jwt')],
+    ],
+    [
+      'an HMAC algorithm with the default clientAuth',
+      { ...base, signingAlgorithm: 'HS256' },
+      [
+        custom(
+          'signingAlgorithm',
+          "HS256 signs client_secret_jwt assertions only (clientAuth: 'client_secret_jwt')",
+        ),
+      ],
+    ],
+    [
+      'an HMAC algorithm with private_key_jwt',
+      { ...base, clientAuth: 'private_key_jwt', privateKey: ED25519_PEM, signingAlgorithm: 'HS512' },
+      [
+        custom(
+          'signingAlgorithm',
+          "HS512 signs client_secret_jwt assertions only (clientAuth: 'client_secret_jwt')",
+        ),
+      ],
+    ],
+    [
+      'private_key_jwt without a key',
+      { ...base, clientAuth: 'private_key_jwt' },
+      [custom('privateKey', 'is required for private_key_jwt')],
+    ],
+    [
+      'private_key_jwt with an EC key and the default RS256',
+      { ...base, clientAuth: 'private_key_jwt', privateKey: ES256_PEM },
+      [custom('privateKey', 'must be an RSA key of at least 2048 bits for RS256')],
+    ],
+    [
+      'tls_client_auth without mtls',
+      { ...base, clientAuth: 'tls_client_auth' },
+      [custom('mtls', 'is required for tls_client_auth')],
+    ],
+    [
+      'self_signed_tls_client_auth without mtls',
+      { ...base, clientAuth: 'self_signed_tls_client_auth' },
+      [custom('mtls', 'is required for self_signed_tls_client_auth')],
+    ],
+    [
+      'the default client_secret_basic without a secret',
+      { ...base, clientSecret: undefined },
+      [custom('clientSecret', 'is required for client_secret_basic')],
+    ],
+    [
+      'client_secret_jwt without a secret',
+      { ...base, clientSecret: undefined, clientAuth: 'client_secret_jwt' },
+      [custom('clientSecret', 'is required for client_secret_jwt')],
+    ],
+    [
+      'extra params the strategy sets itself',
+      { ...base, extraParams: { prompt: 'none', scope: 'admin', client_id: 'other' } },
+      [
+        custom('extraParams.scope', 'is set by the strategy and cannot be overridden'),
+        custom('extraParams.client_id', 'is set by the strategy and cannot be overridden'),
+      ],
+    ],
+  ])('refuses %s', (_case, value, expected) => {
+    const found = fullIssues(value);
+    expect(found).toEqual(expected);
+    expect(JSON.stringify(found)).not.toContain(SECRET);
+  });
+});

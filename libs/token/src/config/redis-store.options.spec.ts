@@ -39,3 +39,121 @@ describe('redisStoreOptionsSchema', () => {
     expect(result.success).toBe(false);
   });
 });
+
+/** 32 bytes whose base64 holds both "+" and "/" (base64url: "-" and "_"). */
+const urlSafeKey = Buffer.alloc(32, 0xfb);
+const KEY = { kid: 'k1', key: key.toString('base64') };
+
+function issues(value: unknown) {
+  const result = redisStoreOptionsSchema.safeParse(value);
+  return result.success
+    ? []
+    : result.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message, code: i.code }));
+}
+
+describe('decodeEncryptionKey', () => {
+  it('reads base64url with "-" and "_" as the same bytes as base64 with "+" and "/"', () => {
+    expect(urlSafeKey.toString('base64')).toMatch(/\+.*\/|\/.*\+/);
+    expect(urlSafeKey.toString('base64url')).toMatch(/-.*_|_.*-/);
+    expect(decodeEncryptionKey(urlSafeKey.toString('base64'))).toEqual(new Uint8Array(urlSafeKey));
+    expect(decodeEncryptionKey(urlSafeKey.toString('base64url'))).toEqual(new Uint8Array(urlSafeKey));
+  });
+
+  it('ignores the whitespace around a key (a trailing newline from a file or a secret store)', () => {
+    expect(decodeEncryptionKey(`  ${key.toString('base64')}\n`)).toEqual(new Uint8Array(key));
+  });
+
+  it('refuses a key with characters outside base64, even when the rest would decode to 32 bytes', () => {
+    const encoded = key.toString('base64');
+    expect(decodeEncryptionKey(`${encoded.slice(0, 10)} ${encoded.slice(10)}`)).toBeUndefined();
+    expect(decodeEncryptionKey(`${encoded.slice(0, 10)}.${encoded.slice(10)}`)).toBeUndefined();
+    expect(decodeEncryptionKey(randomBytes(33).toString('base64'))).toBeUndefined();
+  });
+});
+
+describe('redisStoreOptionsSchema: one topology, keys that can encrypt, a prefix without hash tags', () => {
+  const cluster = { nodes: ['10.0.0.1:6379', { host: '10.0.0.2', port: 6379 }] };
+  const sentinel = { sentinels: ['10.0.0.1:26379'], name: 'main' };
+
+  it.each<[string, Record<string, unknown>]>([
+    ['a url', { url: 'redis://127.0.0.1:6379' }],
+    ['a host and a port', { host: '127.0.0.1', port: 6379 }],
+    [
+      'a url and a host (the url wins, as with ioredis)',
+      { url: 'redis://127.0.0.1:6379', host: '127.0.0.1' },
+    ],
+    ['a cluster', { cluster }],
+    ['a sentinel', { sentinel }],
+    ['no topology (the default server)', {}],
+    ['a key prefix without braces', { keyPrefix: 'app-1:' }],
+    [
+      'a decryptOnly key beside one that encrypts',
+      { encryptionKeys: [{ ...KEY, kid: 'new', decryptOnly: true }, KEY] },
+    ],
+    ['a key marked decryptOnly: false', { encryptionKeys: [{ ...KEY, decryptOnly: false }] }],
+  ])('accepts %s', (_case, options) => {
+    expect(issues({ encryptionKeys: [KEY], ...options })).toEqual([]);
+  });
+
+  it.each<[string, Record<string, unknown>, string, string]>([
+    [
+      'a cluster and a url',
+      { cluster, url: 'redis://127.0.0.1:6379' },
+      'cluster',
+      'cannot be combined with "url"',
+    ],
+    ['a cluster and a host', { cluster, host: '127.0.0.1' }, 'cluster', 'cannot be combined with "host"'],
+    ['a sentinel and a host', { sentinel, host: '127.0.0.1' }, 'sentinel', 'cannot be combined with "host"'],
+    [
+      'a sentinel, a url and a host',
+      { sentinel, url: 'redis://127.0.0.1:6379', host: '127.0.0.1' },
+      'sentinel',
+      'cannot be combined with "url", "host"',
+    ],
+    ['a cluster and a sentinel', { cluster, sentinel }, 'cluster', 'cannot be combined with "sentinel"'],
+    [
+      'only decryptOnly keys',
+      { encryptionKeys: [{ ...KEY, decryptOnly: true }] },
+      'encryptionKeys',
+      'needs one key that is not "decryptOnly" to encrypt with',
+    ],
+    [
+      'two keys, both decryptOnly',
+      {
+        encryptionKeys: [
+          { ...KEY, decryptOnly: true },
+          { ...KEY, kid: 'k2', decryptOnly: true },
+        ],
+      },
+      'encryptionKeys',
+      'needs one key that is not "decryptOnly" to encrypt with',
+    ],
+    ['a key prefix with a hash tag', { keyPrefix: 'app{1}:' }, 'keyPrefix', 'must not contain "{" or "}"'],
+    ['a key prefix with a closing brace', { keyPrefix: 'app}' }, 'keyPrefix', 'must not contain "{" or "}"'],
+    [
+      'a repeated kid',
+      { encryptionKeys: [KEY, { ...KEY, kid: 'k2' }, KEY] },
+      'encryptionKeys.2.kid',
+      'must be unique',
+    ],
+  ])('refuses %s, naming the field', (_case, options, path, message) => {
+    expect(issues({ encryptionKeys: [KEY], ...options })).toEqual([{ path, message, code: 'custom' }]);
+  });
+
+  it('an empty key list is one mistake, not also a list without a key to encrypt with', () => {
+    expect(issues({ encryptionKeys: [] })).toEqual([
+      { path: 'encryptionKeys', message: 'must list at least one key', code: 'too_small' },
+    ]);
+  });
+
+  it('the message of a bad key never shows it', () => {
+    const bad = `${key.toString('base64')}AAAA`;
+    expect(issues({ encryptionKeys: [{ kid: 'k', key: bad }] })).toEqual([
+      {
+        path: 'encryptionKeys.0.key',
+        message: 'must be 32 bytes, base64 or base64url encoded',
+        code: 'custom',
+      },
+    ]);
+  });
+});

@@ -7,6 +7,7 @@ import { InvalidTokenOptionsError } from '../core/token.errors.js';
 import { TokenModule } from '../module/token.module.js';
 import { TokenService } from '../module/token.service.js';
 import { tokenConfigFromEnv } from './token-config.loader.js';
+import { checkRequiredBaseUrls } from './require-base-urls.check.js';
 
 const jwt = { type: 'jwt', accessKey: 'ak-public', secretKey: 'sk-require-base-urls' } as const;
 
@@ -72,5 +73,32 @@ describe('requireBaseUrls', () => {
       }).compile(),
     );
     expect(error).toMatchObject({ provider: 'kling', field: 'baseUrls' });
+  });
+});
+
+describe('checkRequiredBaseUrls', () => {
+  it('names the provider, the field and what to list', () => {
+    let error: InvalidTokenOptionsError | undefined;
+    try {
+      checkRequiredBaseUrls({
+        requireBaseUrls: true,
+        providers: { a: { baseUrls: ['https://a.example'] }, b: {} },
+      });
+    } catch (caught) {
+      error = caught as InvalidTokenOptionsError;
+    }
+    expect(error).toBeInstanceOf(InvalidTokenOptionsError);
+    expect(error?.message).toBe(
+      'token provider "b": "baseUrls" is required because "requireBaseUrls" is on ' +
+        "(list the origins of the API this provider's token is for)",
+    );
+    expect(error?.provider).toBe('b');
+    expect(error?.field).toBe('baseUrls');
+  });
+
+  it('lets anything through when requireBaseUrls is off or there are no providers', () => {
+    expect(() => checkRequiredBaseUrls({ providers: { b: {} } })).not.toThrow();
+    expect(() => checkRequiredBaseUrls({ requireBaseUrls: false, providers: { b: {} } })).not.toThrow();
+    expect(() => checkRequiredBaseUrls({ requireBaseUrls: true })).not.toThrow();
   });
 });

@@ -6,7 +6,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { inspect } from 'node:util';
 import { TEST_SECRETS } from '../testing-support/test-secrets.js';
-import { HIDDEN, hideSecretsFromInspection } from './secret-hiding.js';
+import { HIDDEN, displayCopy, hideSecretsFromInspection } from './secret-hiding.js';
 
 const SENTINEL_PASSWORD = 'Hd-SENTINEL-password-canary-7e3b';
 const API_KEY = 'Hd-api-KEY-canary-40c5';
@@ -78,4 +78,122 @@ describe('secret hiding in the module options', () => {
       }
     },
   );
+});
+
+describe('displayCopy: what a logged configuration shows', () => {
+  it.each<[string, unknown, unknown]>([
+    ['a named function by its name', { clock: function systemClock() {} }, { clock: '[systemClock]' }],
+    ['an anonymous function as [function]', { hooks: [() => 1] }, { hooks: ['[function]'] }],
+    [
+      'a class instance by its class name',
+      { store: new (class MemoryStore {})() },
+      { store: '[MemoryStore]' },
+    ],
+    ['a Map by its class name', { cache: new Map([['k', API_KEY]]) }, { cache: '[Map]' }],
+    [
+      'an object whose prototype has no constructor as [object]',
+      { odd: Object.create(Object.create(null) as object) as object },
+      { odd: '[object]' },
+    ],
+    [
+      'a list item by item',
+      { baseUrls: ['https://a.example', 2, null] },
+      { baseUrls: ['https://a.example', 2, null] },
+    ],
+    [
+      'null, numbers and booleans as they are',
+      { a: null, b: 0, c: false, d: 'x' },
+      { a: null, b: 0, c: false, d: 'x' },
+    ],
+    [
+      'a credential as hidden',
+      { password: CREDENTIAL, refreshToken: CREDENTIAL },
+      { password: HIDDEN, refreshToken: HIDDEN },
+    ],
+    ['an unset credential as unset', { password: undefined }, { password: undefined }],
+    [
+      'the names that identify rather than authenticate',
+      { accessKey: 'ak', cacheKey: 'ck', kid: 'k1' },
+      { accessKey: 'ak', cacheKey: 'ck', kid: 'k1' },
+    ],
+    ['extraParams as a whole', { extraParams: { audience: 'x' } }, { extraParams: HIDDEN }],
+    [
+      'a url without its password',
+      { url: `redis://user:${CREDENTIAL}@redis.example:6379/2` },
+      { url: 'redis://user:hidden@redis.example:6379/2' },
+    ],
+    [
+      'a url without a password as it is',
+      { url: 'redis://user@redis.example:6379' },
+      { url: 'redis://user@redis.example:6379' },
+    ],
+    ['a url that does not parse as hidden', { url: `not a url ${CREDENTIAL}` }, { url: HIDDEN }],
+    ['a url option that is not a string as any value', { url: 6379 }, { url: 6379 }],
+    [
+      'another option holding a url as it is',
+      { tokenUrl: 'https://u@a.example/t' },
+      { tokenUrl: 'https://u@a.example/t' },
+    ],
+    [
+      'a null-prototype object as plain data',
+      Object.assign(Object.create(null) as object, { secretKey: API_KEY, name: 'n' }),
+      { secretKey: HIDDEN, name: 'n' },
+    ],
+  ])('shows %s', (_case, value, shown) => {
+    expect(displayCopy(value)).toEqual(shown);
+  });
+
+  it('shows a cycle as [circular] instead of recursing forever', () => {
+    const config: Record<string, unknown> = { name: 'a' };
+    config.self = config;
+    config.list = [config];
+    expect(displayCopy(config)).toEqual({ name: 'a', self: '[circular]', list: ['[circular]'] });
+  });
+
+  it('gives the copy ordinary own properties, "__proto__" included', () => {
+    const copy = displayCopy(JSON.parse('{"__proto__": {"x": 1}, "a": 1}')) as object;
+    expect(Object.getPrototypeOf(copy)).toBe(Object.prototype);
+    expect(Object.keys(copy)).toEqual(['__proto__', 'a']);
+    expect(Object.getOwnPropertyDescriptor(copy, 'a')).toEqual({
+      value: 1,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  });
+});
+
+describe('hideSecretsFromInspection', () => {
+  it('adds an inspect rendering only, non-enumerable and replaceable, leaving the object as it is', () => {
+    const config = { secretKey: API_KEY, name: 'kling' };
+    expect(hideSecretsFromInspection(config)).toBe(config);
+    expect(config.secretKey).toBe(API_KEY);
+    expect(inspect(config)).toBe(`{ secretKey: '${HIDDEN}', name: 'kling' }`);
+    expect(Object.getOwnPropertyDescriptor(config, inspect.custom)).toMatchObject({
+      enumerable: false,
+      configurable: true,
+    });
+    expect(Object.hasOwn(config, 'toJSON')).toBe(false);
+    expect({ ...config }).toEqual({ secretKey: API_KEY, name: 'kling' });
+    expect(() => hideSecretsFromInspection(config, { json: true })).not.toThrow();
+  });
+
+  it('with json, adds a toJSON that hides too, non-enumerable and replaceable', () => {
+    const config = { secretKey: API_KEY, name: 'kling' };
+    hideSecretsFromInspection(config, { json: true });
+    expect(JSON.parse(JSON.stringify(config))).toEqual({ secretKey: HIDDEN, name: 'kling' });
+    expect(Object.getOwnPropertyDescriptor(config, 'toJSON')).toMatchObject({
+      enumerable: false,
+      configurable: true,
+    });
+    expect(Object.keys(config)).toEqual(['secretKey', 'name']);
+    expect(() => hideSecretsFromInspection(config, { json: true })).not.toThrow();
+  });
+
+  it('renders what the object holds when inspected, not what it held when hidden', () => {
+    const config: Record<string, unknown> = { name: 'kling' };
+    hideSecretsFromInspection(config);
+    config.password = CREDENTIAL;
+    expect(inspect(config)).toBe(`{ name: 'kling', password: '${HIDDEN}' }`);
+  });
 });

@@ -26,8 +26,9 @@ export function resolveTokenConfig(options: TokenModuleOptions, config?: ConfigS
   if (typeof store === 'string') merged.store = store;
   else if (store !== undefined) delete merged.store; // an instance is not configuration
   const resolved = parseOrThrow(tokenConfigSchema, merged, 'token module options', {
-    // A mistake in what tokenConfigFromEnv read names its variable.
-    variableOf: (path) => envVariableOf(plain, path) ?? envVariableOf(fromConfigService, path),
+    // A mistake in what tokenConfigFromEnv read names its variable (`options` itself: `plain` is a
+    // copy, which tokenConfigFromEnv never saw).
+    variableOf: (path) => envVariableOf(options, path) ?? envVariableOf(fromConfigService, path),
   });
   checkRequiredBaseUrls(resolved);
   // Validated once: the strategies and `register` take these as they are.

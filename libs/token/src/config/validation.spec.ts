@@ -69,6 +69,26 @@ describe('parseOrThrow: zod issues in plain words, naming the field', () => {
     expect(message).not.toMatch(/must be $/);
   });
 
+  it.each<[string, z.ZodType, string]>([
+    [
+      'leaves out an alternative whose words are not "must be …"',
+      z.union([z.string({ error: 'is not text' }), z.number()]),
+      'test: "f" must be a number',
+    ],
+    ['says the same words once', z.union([z.string(), z.string().min(2)]), 'test: "f" must be a string'],
+  ])('a union %s', (_case, schema, message) => {
+    expect(messageOf(field(schema), { f: true })).toBe(message);
+  });
+
+  it('a union none of whose alternatives says "must be …" keeps zod’s own words', () => {
+    const message = messageOf(
+      field(z.union([z.string({ error: 'is not text' }), z.number({ error: 'is no number' })])),
+      { f: true },
+    );
+    expect(message).toMatch(/^test: "f" /);
+    expect(message).not.toMatch(/must be|is not text|is no number/);
+  });
+
   it('a discriminated union names the kinds it knows, missing or wrong', () => {
     const kind = z.discriminatedUnion('type', [
       z.object({ type: z.literal('jwt') }),
@@ -124,6 +144,19 @@ describe('parseOrThrow: zod issues in plain words, naming the field', () => {
     expect(error?.message).toBe('token provider "kling": must be an object');
     expect(error?.provider).toBe('kling');
     expect(error?.field).toBe('type');
+  });
+
+  it('a wrong "providers" as a whole is a mistake of the configuration, not of a provider', () => {
+    const schema = z.object({ providers: z.record(z.string(), z.object({ a: z.string() })) });
+    let error: InvalidTokenOptionsError | undefined;
+    try {
+      parseOrThrow(schema, { providers: 5 }, 'token configuration');
+    } catch (caught) {
+      error = caught as InvalidTokenOptionsError;
+    }
+    expect(error?.message).toBe('token configuration: "providers" must be an object');
+    expect(error?.provider).toBeUndefined();
+    expect(error?.field).toBe('providers');
   });
 
   it('a mistake of the whole value has no field', () => {

@@ -1,0 +1,37 @@
+import { describe, expect, it } from '@jest/globals';
+import { InvalidTokenOptionsError } from '../core/token.errors.js';
+import { parseProviderOptions } from './provider-options.schema.js';
+
+function thrown(run: () => unknown): InvalidTokenOptionsError {
+  try {
+    run();
+  } catch (error) {
+    expect(error).toBeInstanceOf(InvalidTokenOptionsError);
+    return error as InvalidTokenOptionsError;
+  }
+  throw new Error('expected an InvalidTokenOptionsError');
+}
+
+describe('parseProviderOptions (the options of TokenService.register)', () => {
+  it('returns the options it was given when they are valid', () => {
+    const options = {
+      safetyMarginMs: 1000,
+      baseUrls: ['https://api.example.com'],
+      strictOrigin: true,
+      allowInsecureHttp: false,
+    };
+    expect(parseProviderOptions('kling', options)).toEqual(options);
+    expect(parseProviderOptions('kling', {})).toEqual({});
+  });
+
+  it.each<[string, unknown, string]>([
+    ['a negative margin', { safetyMarginMs: -1 }, 'safetyMarginMs'],
+    ['a base URL that is not one', { baseUrls: ['not a url'] }, 'baseUrls.0'],
+    ['a strictOrigin that is no boolean', { strictOrigin: 'yes' }, 'strictOrigin'],
+  ])('refuses %s, naming the provider and the field', (_case, options, field) => {
+    const error = thrown(() => parseProviderOptions('kling', options));
+    expect(error.provider).toBe('kling');
+    expect(error.field).toBe(field);
+    expect(error.message.startsWith(`token provider "kling": "${field}" `)).toBe(true);
+  });
+});
