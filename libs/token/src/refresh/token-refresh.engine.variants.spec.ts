@@ -129,6 +129,22 @@ describe('per-call subject tokens: a refused credential drops its variant', () =
     expect(rowsOf(service)).toEqual(['x', 'x (scope=read)']);
   });
 
+  it('a subject variant in its refresh window, backing off after a failure, is served', async () => {
+    const { clock, service, calls, failures } = setup();
+    await service.getToken('x', { subjectToken: 'alice' });
+    clock.advance(HOUR - 600_000); // the refresh window
+    failures.set('alice', () => new Error('down'));
+    await expect(service.getToken('x', { subjectToken: 'alice' })).resolves.toMatchObject({
+      token: 'alice-1',
+    });
+    await flushPromises();
+    // Within the backoff: served, no refresh started.
+    await expect(service.getToken('x', { subjectToken: 'alice' })).resolves.toMatchObject({
+      token: 'alice-1',
+    });
+    expect(calls.get('alice')).toBe(2);
+  });
+
   it('the sweep refreshes scope variants, never one made from a subject token', async () => {
     const { clock, service, calls } = setup();
     await service.getToken('x', { scope: 'read' });

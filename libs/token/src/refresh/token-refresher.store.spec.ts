@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import { ManualClock } from '../core/clock.js';
 import { TokenInfo } from '../core/token-info.js';
 import type { TokenStore } from '../core/token-store.interface.js';
-import type { TokenStrategy, TokenStrategyContext } from '../core/token-strategy.interface.js';
+import type { TokenStrategy, TokenGenerateContext } from '../core/token-strategy.interface.js';
 import { TokenService } from '../module/token.service.js';
 import { LogCapture } from '../testing-support/log-capture.js';
 
@@ -58,11 +58,11 @@ class SharedStore implements TokenStore {
 
 /** Mints `<name>-1`, `<name>-2`… valid for an hour from the clock; records the context it was given. */
 function minting(clock: ManualClock, name: string, cacheKey = name) {
-  const contexts: Array<TokenStrategyContext | undefined> = [];
+  const contexts: Array<TokenGenerateContext | undefined> = [];
   let closed = 0;
   const strategy: TokenStrategy = {
     cacheKey,
-    generate: (context?: TokenStrategyContext) => {
+    generate: (context?: TokenGenerateContext) => {
       contexts.push(context);
       const now = clock.now();
       return Promise.resolve(
