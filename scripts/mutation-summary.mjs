@@ -123,4 +123,4 @@ const header = [
   'Score: killed and timed-out mutants over all valid ones (survived and not covered included).',
 ].join('\n');
 writeFileSync(OUT, `${header}\n\n${sections.join('\n\n')}\n`);
-console.log(`written: ${OUT}`);
+process.stdout.write(`written: ${OUT}\n`);
