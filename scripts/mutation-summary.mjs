@@ -121,6 +121,7 @@ const header = [
   'Written by `npm run mutation:summary` from the reports of `npm run test:mutation:<part>` (see',
   '[development](development.md#mutation-testing)); the target is ' + `${TARGET} % on each part.`,
   'Score: killed and timed-out mutants over all valid ones (survived and not covered included).',
+  'A part run a few files at a time (`-- --mutate <files>`) lists only the files run so far.',
 ].join('\n');
 writeFileSync(OUT, `${header}\n\n${sections.join('\n\n')}\n`);
 process.stdout.write(`written: ${OUT}\n`);
