@@ -2,22 +2,13 @@ import { describe, expect, it } from '@jest/globals';
 import { InvalidTokenOptionsError } from '../core/token.errors.js';
 import { customProviderSchema } from './custom.options.js';
 import { resolveTokenConfig } from './token-config.loader.js';
+import { schemaIssues } from '../testing-support/options-errors.js';
 
 class VaultStrategy {}
 const factory = () => new VaultStrategy();
 const TOKEN = Symbol('PAYMENTS_TOKEN_STRATEGY');
 
-/** The issues `customProviderSchema` finds, as path, message and code. */
-function issues(value: unknown) {
-  const result = customProviderSchema.safeParse(value);
-  return result.success
-    ? []
-    : result.error.issues.map((issue) => ({
-        path: issue.path.join('.'),
-        message: issue.message,
-        code: issue.code,
-      }));
-}
+const issues = (value: unknown) => schemaIssues(customProviderSchema, value);
 
 const exactlyOne = {
   path: 'useClass',

@@ -1,22 +1,14 @@
 import { describe, expect, it } from '@jest/globals';
 import { generateKeyPairSync } from 'node:crypto';
 import { jwtProviderSchema } from './jwt.options.js';
+import { schemaIssues } from '../testing-support/options-errors.js';
 
 const SECRET = 'kling-secret-key-do-not-leak-7781';
 const ES256_PEM = generateKeyPairSync('ec', { namedCurve: 'prime256v1' })
   .privateKey.export({ type: 'pkcs8', format: 'pem' })
   .toString();
 
-function issues(value: unknown) {
-  const result = jwtProviderSchema.safeParse(value);
-  return result.success
-    ? []
-    : result.error.issues.map((issue) => ({
-        path: issue.path.join('.'),
-        message: issue.message,
-        code: issue.code,
-      }));
-}
+const issues = (value: unknown) => schemaIssues(jwtProviderSchema, value);
 
 const base = { type: 'jwt', accessKey: 'ak-public' } as const;
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { generateKeyPairSync } from 'node:crypto';
 import { oauth2ProviderSchema } from './oauth2.options.js';
+import { schemaIssues } from '../testing-support/options-errors.js';
 
 const ES256_PEM = generateKeyPairSync('ec', { namedCurve: 'prime256v1' })
   .privateKey.export({ type: 'pkcs8', format: 'pem' })
@@ -13,12 +14,7 @@ const base = {
   clientSecret: 's3cr3t-Zq9#oauth2-options-spec',
 } as const;
 
-function issues(value: unknown) {
-  const result = oauth2ProviderSchema.safeParse(value);
-  return result.success
-    ? []
-    : result.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message, code: i.code }));
-}
+const issues = (value: unknown) => schemaIssues(oauth2ProviderSchema, value);
 
 const custom = (path: string, message: string) => ({ path, message, code: 'custom' });
 

@@ -1,16 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
-import { InvalidTokenOptionsError } from '../core/token.errors.js';
 import { parseProviderOptions } from './provider-options.schema.js';
+import { thrownOptionsError } from '../testing-support/options-errors.js';
 
-function thrown(run: () => unknown): InvalidTokenOptionsError {
-  try {
-    run();
-  } catch (error) {
-    expect(error).toBeInstanceOf(InvalidTokenOptionsError);
-    return error as InvalidTokenOptionsError;
-  }
-  throw new Error('expected an InvalidTokenOptionsError');
-}
+const thrown = thrownOptionsError;
 
 describe('parseProviderOptions (the options of TokenService.register)', () => {
   it('returns the options it was given when they are valid', () => {

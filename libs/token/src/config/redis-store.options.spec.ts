@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from '@jest/globals';
 import { decodeEncryptionKey, redisStoreOptionsSchema } from './redis-store.options.js';
+import { schemaIssues } from '../testing-support/options-errors.js';
 
 const key = randomBytes(32);
 
@@ -44,12 +45,7 @@ describe('redisStoreOptionsSchema', () => {
 const urlSafeKey = Buffer.alloc(32, 0xfb);
 const KEY = { kid: 'k1', key: key.toString('base64') };
 
-function issues(value: unknown) {
-  const result = redisStoreOptionsSchema.safeParse(value);
-  return result.success
-    ? []
-    : result.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message, code: i.code }));
-}
+const issues = (value: unknown) => schemaIssues(redisStoreOptionsSchema, value);
 
 describe('decodeEncryptionKey', () => {
   it('reads base64url with "-" and "_" as the same bytes as base64 with "+" and "/"', () => {

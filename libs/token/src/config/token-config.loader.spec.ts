@@ -4,20 +4,12 @@
  * `constructor`/`prototype` used to walk into `Object` itself. Both are refused or kept as data.
  */
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { InvalidTokenOptionsError } from '../core/token.errors.js';
 import { resolveTokenConfig, tokenConfigFromEnv } from './token-config.loader.js';
 import { parseOrThrow } from './validation.js';
 import { tokenConfigSchema } from './token.options.js';
+import { thrownOptionsError } from '../testing-support/options-errors.js';
 
-function thrown(action: () => unknown): InvalidTokenOptionsError {
-  try {
-    action();
-  } catch (error) {
-    expect(error).toBeInstanceOf(InvalidTokenOptionsError);
-    return error as InvalidTokenOptionsError;
-  }
-  throw new Error('expected an InvalidTokenOptionsError');
-}
+const thrown = thrownOptionsError;
 
 const jwtProvider = { type: 'jwt', accessKey: 'ak-public', secretKey: 'sk-loader-spec' };
 

@@ -1,12 +1,12 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { Reflector, type DiscoveryService } from '@nestjs/core';
 import { MetadataScanner } from '@nestjs/core';
-import { InvalidTokenOptionsError } from '../core/token.errors.js';
 import type { TokenSource } from '../core/token-source.js';
 import { LogCapture } from '../testing-support/log-capture.js';
 import { TokenMetadataAccessor } from './token-metadata.accessor.js';
 import { UseTokenProviderCheck } from './use-token.check.js';
 import { UseToken } from './use-token.decorator.js';
+import { thrownOptionsError } from '../testing-support/options-errors.js';
 
 @UseToken('kling')
 class KlingClient {
@@ -51,15 +51,7 @@ function check(
   );
 }
 
-function failure(run: () => void): InvalidTokenOptionsError {
-  try {
-    run();
-  } catch (error) {
-    expect(error).toBeInstanceOf(InvalidTokenOptionsError);
-    return error as InvalidTokenOptionsError;
-  }
-  throw new Error('no error');
-}
+const failure = thrownOptionsError;
 
 describe('UseTokenProviderCheck', () => {
   let logs: LogCapture | undefined;
