@@ -4,7 +4,6 @@ import type { Clock } from '../core/clock.js';
 import type { SenderConstraint } from '../core/sender-constraint.js';
 import type { TokenInfo } from '../core/token-info.js';
 import type { TokenProvider } from '../core/token-source.js';
-import type { TokenStrategy } from '../core/token-strategy.interface.js';
 import type { InvalidateOptions } from '../core/token.service-settings.js';
 import type { TokenCacheEntry } from '../refresh/token-cache-entry.js';
 
@@ -39,16 +38,9 @@ export class RegisteredProvider implements TokenProvider {
     return this.cell.name;
   }
 
-  get options(): Readonly<ProviderOptions> {
-    return this.cell.options;
-  }
-
+  /** The options it was registered with: where its token may go, its margin… */
   get originRules(): Readonly<ProviderOptions> {
     return this.cell.options;
-  }
-
-  get strategy(): TokenStrategy {
-    return this.cell.strategy;
   }
 
   getToken(): Promise<TokenInfo> {
