@@ -2,6 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { z } from 'zod';
 import { InvalidTokenOptionsError } from '../core/token.errors.js';
 import { describeZodIssue, markValidated, parseOrThrow, validatedOr } from './validation.js';
+import { thrownOptionsError } from '../testing-support/options-errors.js';
 
 /** The message `parseOrThrow` gives for `value` against `schema` (subject "test"). */
 function messageOf(schema: z.ZodType, value: unknown): string {
@@ -122,52 +123,36 @@ describe('parseOrThrow: zod issues in plain words, naming the field', () => {
 
   it('a mistake under providers.<name> names the provider and the field', () => {
     const schema = z.object({ providers: z.record(z.string(), z.object({ clientId: z.string() })) });
-    let error: InvalidTokenOptionsError | undefined;
-    try {
-      parseOrThrow(schema, { providers: { kling: {} } }, 'token configuration');
-    } catch (caught) {
-      error = caught as InvalidTokenOptionsError;
-    }
-    expect(error?.message).toBe('token provider "kling": "clientId" is required');
-    expect(error?.provider).toBe('kling');
-    expect(error?.field).toBe('clientId');
+    const error = thrownOptionsError(() =>
+      parseOrThrow(schema, { providers: { kling: {} } }, 'token configuration'),
+    );
+    expect(error.message).toBe('token provider "kling": "clientId" is required');
+    expect(error.provider).toBe('kling');
+    expect(error.field).toBe('clientId');
   });
 
   it('a provider wrong as a whole is named with the field "type"', () => {
     const schema = z.object({ providers: z.record(z.string(), z.object({ a: z.string() })) });
-    let error: InvalidTokenOptionsError | undefined;
-    try {
-      parseOrThrow(schema, { providers: { kling: 5 } }, 'token configuration');
-    } catch (caught) {
-      error = caught as InvalidTokenOptionsError;
-    }
-    expect(error?.message).toBe('token provider "kling": must be an object');
-    expect(error?.provider).toBe('kling');
-    expect(error?.field).toBe('type');
+    const error = thrownOptionsError(() =>
+      parseOrThrow(schema, { providers: { kling: 5 } }, 'token configuration'),
+    );
+    expect(error.message).toBe('token provider "kling": must be an object');
+    expect(error.provider).toBe('kling');
+    expect(error.field).toBe('type');
   });
 
   it('a wrong "providers" as a whole is a mistake of the configuration, not of a provider', () => {
     const schema = z.object({ providers: z.record(z.string(), z.object({ a: z.string() })) });
-    let error: InvalidTokenOptionsError | undefined;
-    try {
-      parseOrThrow(schema, { providers: 5 }, 'token configuration');
-    } catch (caught) {
-      error = caught as InvalidTokenOptionsError;
-    }
-    expect(error?.message).toBe('token configuration: "providers" must be an object');
-    expect(error?.provider).toBeUndefined();
-    expect(error?.field).toBe('providers');
+    const error = thrownOptionsError(() => parseOrThrow(schema, { providers: 5 }, 'token configuration'));
+    expect(error.message).toBe('token configuration: "providers" must be an object');
+    expect(error.provider).toBeUndefined();
+    expect(error.field).toBe('providers');
   });
 
   it('a mistake of the whole value has no field', () => {
-    let error: InvalidTokenOptionsError | undefined;
-    try {
-      parseOrThrow(z.string(), 5, 'value');
-    } catch (caught) {
-      error = caught as InvalidTokenOptionsError;
-    }
-    expect(error?.message).toBe('value: must be a string');
-    expect(error?.field).toBeUndefined();
+    const error = thrownOptionsError(() => parseOrThrow(z.string(), 5, 'value'));
+    expect(error.message).toBe('value: must be a string');
+    expect(error.field).toBeUndefined();
   });
 
   it('names the environment variable behind a path when the context knows it', () => {
@@ -227,16 +212,11 @@ describe('parseOrThrow refuses an own __proto__ key before zod drops it', () => 
       'a.__proto__',
     ],
   ])('%s', (_case, value, message, provider, fieldName) => {
-    let error: InvalidTokenOptionsError | undefined;
-    try {
-      parseOrThrow(z.any(), value, 'test');
-    } catch (caught) {
-      error = caught as InvalidTokenOptionsError;
-    }
+    const error = thrownOptionsError(() => parseOrThrow(z.any(), value, 'test'));
     expect(error).toBeInstanceOf(InvalidTokenOptionsError);
-    expect(error?.message).toBe(message);
-    expect(error?.provider).toBe(provider);
-    expect(error?.field).toBe(fieldName);
+    expect(error.message).toBe(message);
+    expect(error.provider).toBe(provider);
+    expect(error.field).toBe(fieldName);
   });
 
   it('looks into plain objects and lists only, and survives cycles', () => {
