@@ -46,7 +46,10 @@ const part = process.env.MUTATION_PART;
 if (part !== undefined && !(part in parts)) {
   throw new Error(`MUTATION_PART must be one of ${Object.keys(parts).join(', ')}`);
 }
-const name = part ?? 'all';
+// `MUTATION_CHUNK=<name>` (with `-- --mutate <files>`) keeps a run of a few files apart: its own
+// report and incremental file, so that two chunks of one part can run side by side.
+const chunk = process.env.MUTATION_CHUNK;
+const name = (part ?? 'all') + (chunk ? `.${chunk}` : '');
 
 export default {
   testRunner: 'jest',
