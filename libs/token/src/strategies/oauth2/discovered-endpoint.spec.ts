@@ -56,6 +56,12 @@ describe('discoveredEndpointProblem', () => {
     expect(
       discoveredEndpointProblem('http://127.0.0.1:9/t', rules('http://127.0.0.1:9', true), true),
     ).toMatch(/must use https: .*client certificate/);
+    expect(
+      discoveredEndpointProblem('https://idp.example/t', rules('https://idp.example'), true),
+    ).toBeUndefined();
+    expect(
+      discoveredEndpointProblem('https://127.0.0.1:9/t', rules('http://127.0.0.1:9', true), true),
+    ).toBeUndefined();
   });
 
   it('never repeats the URL (its query may carry a secret)', () => {

@@ -45,4 +45,15 @@ describe('token endpoint holds (Retry-After per URL)', () => {
     holdEndpoint(URL_B, other, 429, Number.NaN, other.now());
     expect(heldError(URL_B, other)).toBeUndefined();
   });
+
+  it('a later instant replaces an earlier one; an equal one keeps the status first seen', () => {
+    const clock = new ManualClock(T0);
+    holdEndpoint(URL_A, clock, 429, 5_000, clock.now());
+    holdEndpoint(URL_A, clock, 503, 20_000, clock.now());
+    expect(heldError(URL_A, clock)).toMatchObject({ status: 503, retryAt: T0 + 20_000 });
+    const other = new ManualClock(T0);
+    holdEndpoint(URL_A, other, 429, 5_000, other.now());
+    holdEndpoint(URL_A, other, 503, 5_000, other.now());
+    expect(heldError(URL_A, other)).toMatchObject({ status: 429, retryAt: T0 + 5_000 });
+  });
 });

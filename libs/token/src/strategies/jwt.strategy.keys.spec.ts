@@ -1,0 +1,61 @@
+import { describe, expect, it, jest } from '@jest/globals';
+import { exportPKCS8, generateKeyPair } from 'jose';
+import { JwtStrategy } from './jwt.strategy.js';
+
+const ACCESS_KEY = 'ak-public-123';
+const SECRET_KEY = 'sk-very-secret-value-9f8e7d';
+const keyOf = (config: Record<string, unknown> = {}): string =>
+  new JwtStrategy({ accessKey: ACCESS_KEY, secretKey: SECRET_KEY, ...config }).cacheKey;
+
+describe('JwtStrategy cache key', () => {
+  it('is the access key and a 12-character base64url digest of what the token says', () => {
+    expect(keyOf()).toMatch(/^jwt:ak-public-123:[A-Za-z0-9_-]{12}$/);
+  });
+
+  it('is the same for the same token: absent claims and expiry equal their defaults', () => {
+    expect(keyOf()).toBe(keyOf({ claims: undefined }));
+    expect(keyOf()).toBe(keyOf({ claims: {} }));
+    expect(keyOf({ claims: { a: 1 } })).toBe(keyOf({ claims: { a: 1 } }));
+    // Not part of the token: the signing secret never enters the key.
+    expect(keyOf()).toBe(new JwtStrategy({ accessKey: ACCESS_KEY, secretKey: 'another-secret' }).cacheKey);
+  });
+
+  it('differs when the claims, the lifetime or the algorithm differ', () => {
+    expect(keyOf({ claims: { a: 1 } })).not.toBe(keyOf({ claims: { a: 2 } }));
+    expect(keyOf({ claims: { a: 1 } })).not.toBe(keyOf());
+    expect(keyOf({ expiresInSeconds: 60 })).not.toBe(keyOf({ expiresInSeconds: 120 }));
+    expect(keyOf({ expiresInSeconds: 60 })).not.toBe(keyOf());
+    expect(keyOf({ algorithm: 'HS512' })).not.toBe(keyOf());
+  });
+});
+
+describe('JwtStrategy token type', () => {
+  it('is Bearer unless configured', async () => {
+    const plain = new JwtStrategy({ accessKey: ACCESS_KEY, secretKey: SECRET_KEY });
+    const custom = new JwtStrategy({ accessKey: ACCESS_KEY, secretKey: SECRET_KEY, tokenType: 'JWT' });
+    expect((await plain.generate()).tokenType).toBe('Bearer');
+    expect((await custom.generate()).tokenType).toBe('JWT');
+  });
+});
+
+describe('JwtStrategy key import', () => {
+  it('a key that fails to import at first use names the strategy and the field', async () => {
+    const { privateKey } = await generateKeyPair('ES256', { extractable: true });
+    const strategy = new JwtStrategy({
+      accessKey: ACCESS_KEY,
+      algorithm: 'ES256',
+      privateKey: await exportPKCS8(privateKey),
+    });
+    const importKey = jest
+      .spyOn(globalThis.crypto.subtle, 'importKey')
+      .mockRejectedValueOnce(new Error('import failure'));
+    try {
+      await expect(strategy.generate()).rejects.toMatchObject({
+        message: 'jwt: "privateKey" could not be imported as a ES256 private key (PKCS#8 PEM or private JWK)',
+        field: 'privateKey',
+      });
+    } finally {
+      importKey.mockRestore();
+    }
+  });
+});
