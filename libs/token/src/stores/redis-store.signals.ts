@@ -32,13 +32,14 @@ export class StoreSignals {
   }
 
   receive(raw: string): void {
-    let message: Partial<StoreMessage>;
+    let message: Partial<StoreMessage> | null;
     try {
-      message = JSON.parse(raw) as Partial<StoreMessage>;
+      message = JSON.parse(raw) as Partial<StoreMessage> | null;
     } catch {
       return;
     }
-    if (typeof message.k !== 'string') return;
+    // `null` parses too; thrown here (in ioredis' socket handler), an error would end the process.
+    if (typeof message?.k !== 'string') return;
     if (message.t === 'set') this.wake(message.k);
     // Our own invalidation already evicted here; acting on its echo would evict the token fetched since.
     if (message.t !== 'invalidate' || message.o === this.#origin) return;
