@@ -16,7 +16,8 @@ export function createRedisClient(
   base?: RedisClient,
 ): RedisClient {
   if (base instanceof Cluster) {
-    // `duplicate` replaces `redisOptions` as a whole: keep the base's (credentials, TLS) underneath.
+    // ioredis 5's `duplicate` replaces `redisOptions` as a whole (6 merges them): keep the base's
+    // (credentials, TLS) underneath on either.
     return base.duplicate(undefined, clusterOptions(options, base.options.redisOptions ?? {}));
   }
   if (base !== undefined) return base.duplicate(options);
