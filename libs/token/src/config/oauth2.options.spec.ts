@@ -263,6 +263,11 @@ describe('oauth2ProviderSchema cross-field rules, in the words the user reads', 
       [custom('discovery', 'needs "issuer"')],
     ],
     [
+      'a tenant on an issuer provider (its metadata names one endpoint)',
+      { ...withoutTokenUrl, issuer: ISSUER, tenant: 'acme' },
+      [custom('tenant', 'needs a "tokenUrl" with a {tenant} placeholder, not "issuer"')],
+    ],
+    [
       'a tenant of two path segments',
       { ...base, tenant: 'a/b' },
       [

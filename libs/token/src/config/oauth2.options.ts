@@ -145,6 +145,14 @@ export const oauth2ProviderSchema = providerOptionsSchema
         message: 'must use https with "mtls": the client certificate is presented over TLS',
       });
     }
+    // Refused per call too: the issuer's metadata names one endpoint, a tenant would change nothing.
+    if (value.tenant !== undefined && value.issuer !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['tenant'],
+        message: 'needs a "tokenUrl" with a {tenant} placeholder, not "issuer"',
+      });
+    }
     if (value.discovery !== undefined && value.issuer === undefined) {
       ctx.addIssue({ code: 'custom', path: ['discovery'], message: 'needs "issuer"' });
     }
