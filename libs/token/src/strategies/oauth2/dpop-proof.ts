@@ -12,6 +12,9 @@ import { InvalidTokenOptionsError } from '../../core/token.errors.js';
 import { DpopNonces } from './dpop-nonces.js';
 import type { DpopAlgorithm, DpopConfig } from '../../config/dpop.options.js';
 
+/** The smallest RSA modulus jose signs with (RFC 7518 §3.3). */
+const MIN_RSA_BITS = 2048;
+
 /** RFC 7638 required members per key type, in the order the thumbprint hashes them. */
 const THUMBPRINT_MEMBERS: Record<string, readonly string[]> = {
   EC: ['crv', 'kty', 'x', 'y'],
@@ -43,15 +46,17 @@ export class DpopProofSigner {
         ? generate(options.algorithm ?? 'ES256')
         : importKey(options.privateKey);
     this.algorithm = options.algorithm ?? algorithmOf(this.#key);
-    const jwk = createPublicKey(this.#key).export({ format: 'jwk' }) as Record<string, string>;
-    const members = THUMBPRINT_MEMBERS[jwk.kty];
-    if (members === undefined || !fits(this.#key, this.algorithm)) {
+    // Before the JWK export, which throws a bare TypeError for a key type it cannot write (DSA, RSA-PSS).
+    if (!fits(this.#key, this.algorithm)) {
       throw new InvalidTokenOptionsError(
         `oauth2 "dpop.privateKey" cannot sign ${this.algorithm}`,
         undefined,
         'dpop.privateKey',
       );
     }
+    const jwk = createPublicKey(this.#key).export({ format: 'jwk' }) as Record<string, string>;
+    // fits() admits EC P-256, Ed25519 and RSA keys only, whose `kty` the table holds.
+    const members = THUMBPRINT_MEMBERS[jwk.kty];
     this.#jwk = Object.fromEntries(members.map((name) => [name, jwk[name]]));
     // RFC 7638 §3: the required members in lexicographic order, which `members` already is.
     this.thumbprint = createHash('sha256').update(JSON.stringify(this.#jwk)).digest('base64url');
@@ -109,6 +114,9 @@ function fits(key: KeyObject, algorithm: DpopAlgorithm): boolean {
     case 'EdDSA':
       return key.asymmetricKeyType === 'ed25519';
     default:
-      return key.asymmetricKeyType === 'rsa';
+      // jose signs RS256 and PS256 with 2048 bits or more only.
+      return (
+        key.asymmetricKeyType === 'rsa' && (key.asymmetricKeyDetails?.modulusLength ?? 0) >= MIN_RSA_BITS
+      );
   }
 }
