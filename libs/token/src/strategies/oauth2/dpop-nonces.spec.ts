@@ -5,6 +5,7 @@ describe('DpopNonces', () => {
   it('keeps the last well-formed nonce per origin', () => {
     const nonces = new DpopNonces();
     expect(nonces.get('https://as.example')).toBeUndefined();
+    expect(nonces.size).toBe(0); // asking keeps nothing
     expect(nonces.set('https://as.example', 'n-1')).toBe(true);
     expect(nonces.set('https://as.example', 'n-2')).toBe(true);
     expect(nonces.set('https://rs.example', 'r-1')).toBe(true);
