@@ -19,6 +19,7 @@ const specs = {
   strategies: [
     '<rootDir>/libs/token/src/strategies/**/*.spec.ts',
     '<rootDir>/libs/token/src/core/oauth2-cache-key.spec.ts',
+    '<rootDir>/libs/token/src/core/oauth2-cache-key.parts.spec.ts',
     '<rootDir>/libs/token/src/core/token-endpoint-url.spec.ts',
     '<rootDir>/libs/token/src/config/private-key.startup.spec.ts',
   ],
