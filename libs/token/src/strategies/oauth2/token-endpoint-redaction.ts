@@ -41,7 +41,7 @@ export interface Redactor {
   (text: string): string;
   /** True when the text holds one of the secrets (in any of the encodings decoded). */
   reveals(text: string): boolean;
-  /** True when the text repeats {@link WINDOW} characters in a row of a secret, as sent or spelled. */
+  /** True when the text repeats {@link WINDOW} characters in a row of a secret, or all of a shorter one. */
   overlaps(text: string): boolean;
 }
 
@@ -82,7 +82,7 @@ export function createRedactor(secrets: ReadonlyArray<string | undefined>): Reda
     return out.replace(credentialField, (_match, name: string) => `${name}${REDACTED}`);
   };
   const overlaps = (text: string) => {
-    if (given.length === 0 || text.length < WINDOW) return false;
+    if (given.length === 0) return false;
     windows ??= windowsOf(variants());
     for (let i = 0; i + WINDOW <= text.length; i++) if (windows.has(text.slice(i, i + WINDOW))) return true;
     return variants().some((variant) => variant.length < WINDOW && text.includes(variant));
