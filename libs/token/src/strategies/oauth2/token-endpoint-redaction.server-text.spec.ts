@@ -14,6 +14,7 @@ import {
   MAX_SNIPPET_CHARS,
   REDACTED,
   sanitizeServerText,
+  withMoreSecrets,
 } from './token-endpoint-redaction.js';
 
 const R = REDACTED;
@@ -234,3 +235,21 @@ describe('describeContentType: the media type when it reads as words, a known ch
     );
   });
 });
+
+describe('abbreviations and fields already redacted', () => {
+  it.each([
+    ['see e.g. the docs', 'see e.g. the docs'],
+    ['scope missing (i.e., none was sent)', 'scope missing (i.e., none was sent)'],
+    ['only for the U.S.A.', 'only for the U.S.A.'],
+  ])('%j shows its abbreviation', (text, shown) => {
+    expect(sanitizeServerText(text, createRedactor([]))).toBe(shown);
+  });
+
+  it('a credential field hidden once is not hidden again by a redactor with more secrets', () => {
+    const redact = withMoreSecrets(createRedactor(['s3cr3t-value']), ['zz9-token']);
+    expect(redact('access_token=zz9 and client_secret: "s3cr3t-value"')).toBe(
+      'access_token=[redacted] and client_secret: [redacted]',
+    );
+  });
+});
+

@@ -97,7 +97,8 @@ export function createRedactor(secrets: ReadonlyArray<string | undefined>): Reda
 }
 
 const credentialField = new RegExp(
-  `((?:"|\\b)(?:${SECRET_FIELDS.join('|')})"?\\s*[:=]\\s*)("(?:[^"\\\\]|\\\\.)*"?|[^,}\\]\\s&]+)`,
+  // A value already `[redacted]` is left alone: a redactor with more secrets runs this twice.
+  `((?:"|\\b)(?:${SECRET_FIELDS.join('|')})"?\\s*[:=]\\s*)(?!\\[redacted\\])("(?:[^"\\\\]|\\\\.)*"?|[^,}\\]\\s&]+)`,
   'gi',
 );
 
@@ -128,6 +129,7 @@ const INVISIBLE = /\p{Default_Ignorable_Code_Point}/gu;
 const CONTROL = /[\p{Cc}\u2028\u2029]/gu;
 const OPENING = /^[(["'“‘«]+/u;
 const CLOSING = /[)\]"'”’».,;:!?]+$/u;
+const CLOSING_BUT_DOT = /[)\]"'”’»,;:!?]+$/u;
 /** A word: lower case with up to two capitals first (`OAuth`), or a short acronym (`HTTP`). */
 const WORD_PART = /^(?:\p{Lu}{0,2}\p{Ll}{1,16}|\p{Lu}{1,6})$/u;
 /** Parts of a compound word: `client_id`, `grant-type`, `urn:ietf:params`, `client's`. */
@@ -163,9 +165,11 @@ type Kind = 'word' | 'number' | 'punctuation' | 'other';
 
 function kindOf(token: string): { kind: Kind; short: boolean } {
   if (PUNCTUATION.test(token)) return { kind: 'punctuation', short: true };
-  const core = token.replace(OPENING, '').replace(CLOSING, '');
+  const opened = token.replace(OPENING, '');
+  const core = opened.replace(CLOSING, '');
   if (NUMBER.test(core)) return { kind: 'number', short: core.length <= SHORT };
-  if (ABBREVIATION.test(core)) return { kind: 'word', short: true };
+  // Before CLOSING took its last dot: "e.g.," and "(U.S.A.)" end in one.
+  if (ABBREVIATION.test(opened.replace(CLOSING_BUT_DOT, ''))) return { kind: 'word', short: true };
   const kind = isCompoundWord(core) ? 'word' : 'other';
   return { kind, short: core.length <= SHORT && !SMALL_WORDS.has(core.toLowerCase()) };
 }
