@@ -222,7 +222,10 @@ export function retryAfterMsOf(value: string | undefined, now: number): number |
   if (value === undefined) return undefined;
   const text = value.trim();
   if (/^\d+$/.test(text)) return Number(text) * 1000;
-  if (!/^[A-Za-z]{3},? /.test(text)) return undefined;
-  const at = Date.parse(text);
+  // IMF-fixdate `Sun, 06 Nov 1994 08:49:37 GMT`, RFC 850 `Sunday, 06-Nov-94 08:49:37 GMT` or asctime
+  // `Sun Nov  6 08:49:37 1994` (RFC 9110 §5.6.7: all three). Each is GMT, asctime without saying so
+  // (Date.parse would read local time); a second "GMT" changes nothing.
+  if (!/^[A-Za-z]{3,9},? /.test(text)) return undefined;
+  const at = Date.parse(`${text} GMT`);
   return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
