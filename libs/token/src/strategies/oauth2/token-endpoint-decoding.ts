@@ -136,7 +136,7 @@ const DECODERS: ReadonlyArray<(text: string) => string> = [
 export function decodedViews(text: string): string[] {
   const views = [text];
   const seen = new Set(views);
-  let frontier = views;
+  let frontier = [text];
   for (let depth = 0; depth < MAX_DEPTH && frontier.length > 0; depth++) {
     const next: string[] = [];
     for (const view of frontier) {
