@@ -252,4 +252,3 @@ describe('abbreviations and fields already redacted', () => {
     );
   });
 });
-
