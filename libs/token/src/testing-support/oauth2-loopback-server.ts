@@ -1,6 +1,8 @@
+import { afterAll, beforeAll, beforeEach } from '@jest/globals';
 import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { inspect } from 'node:util';
+import { ManualClock } from '../core/clock.js';
 
 /** A request as the stub token endpoint saw it. */
 export interface RecordedRequest {
@@ -110,4 +112,23 @@ export function errorRenderings(error: unknown): string[] {
     JSON.stringify({ ...e }),
     inspect(e, { depth: 5 }),
   ];
+}
+
+/**
+ * One loopback server for the spec file (started before its tests, closed after them) and, before
+ * each test, its recorded requests cleared and a fresh `ManualClock` at `now`, both handed to `use`.
+ */
+export function withLoopbackServer(
+  now: number,
+  use: (server: LoopbackServer, clock: ManualClock) => void,
+): void {
+  let server: LoopbackServer;
+  beforeAll(async () => {
+    server = await startLoopbackServer();
+  });
+  afterAll(() => server.close());
+  beforeEach(() => {
+    server.requests.length = 0;
+    use(server, new ManualClock(now));
+  });
 }

@@ -1,8 +1,8 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import type { ServerResponse } from 'node:http';
 import {
   sendJson,
-  startLoopbackServer,
+  withLoopbackServer,
   type LoopbackServer,
   type RecordedRequest,
 } from '../../testing-support/oauth2-loopback-server.js';
@@ -76,13 +76,9 @@ describe('mayStillHonour (after a failed refresh-token grant)', () => {
 describe('OAuth2Strategy: which refresh token the next call spends', () => {
   let server: LoopbackServer;
   let clock: ManualClock;
-  beforeAll(async () => {
-    server = await startLoopbackServer();
-  });
-  afterAll(() => server.close());
-  beforeEach(() => {
-    server.requests.length = 0;
-    clock = new ManualClock(NOW);
+  withLoopbackServer(NOW, (started, fresh) => {
+    server = started;
+    clock = fresh;
   });
 
   const strategy = (extra: Partial<ConstructorParameters<typeof OAuth2Strategy>[0]> = {}) =>

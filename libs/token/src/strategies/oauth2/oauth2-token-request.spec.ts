@@ -1,10 +1,10 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { calculateJwkThumbprint, decodeJwt, decodeProtectedHeader, type JWK } from 'jose';
 import {
   decodeBasic,
   errorRenderings,
   sendJson,
-  startLoopbackServer,
+  withLoopbackServer,
   type LoopbackServer,
 } from '../../testing-support/oauth2-loopback-server.js';
 import { rejection } from '../../testing-support/rejection.js';
@@ -30,13 +30,9 @@ const WORDY_REFRESH_TOKEN = 'lantern-harbour-compass';
 
 let server: LoopbackServer;
 let clock: ManualClock;
-beforeAll(async () => {
-  server = await startLoopbackServer();
-});
-afterAll(() => server.close());
-beforeEach(() => {
-  server.requests.length = 0;
-  clock = new ManualClock(NOW);
+withLoopbackServer(NOW, (started, fresh) => {
+  server = started;
+  clock = fresh;
 });
 
 const plan = (extra: Partial<OAuth2TokenRequestPlan> = {}): OAuth2TokenRequestPlan => ({

@@ -1,8 +1,8 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it, jest } from '@jest/globals';
+import { describe, expect, it, jest } from '@jest/globals';
 import { decodeJwt } from 'jose';
 import {
   sendJson,
-  startLoopbackServer,
+  withLoopbackServer,
   type LoopbackServer,
 } from '../../testing-support/oauth2-loopback-server.js';
 import { rejection } from '../../testing-support/rejection.js';
@@ -16,13 +16,9 @@ const SECRET = 'client-secret-zz-9191';
 
 let server: LoopbackServer;
 let clock: ManualClock;
-beforeAll(async () => {
-  server = await startLoopbackServer();
-});
-afterAll(() => server.close());
-beforeEach(() => {
-  server.requests.length = 0;
-  clock = new ManualClock(NOW);
+withLoopbackServer(NOW, (started, fresh) => {
+  server = started;
+  clock = fresh;
 });
 
 /**

@@ -1,8 +1,8 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import {
   errorRenderings,
   sendJson,
-  startLoopbackServer,
+  withLoopbackServer,
   type LoopbackServer,
 } from '../../testing-support/oauth2-loopback-server.js';
 import { rejection } from '../../testing-support/rejection.js';
@@ -18,13 +18,9 @@ const JWT_TYPE = 'urn:ietf:params:oauth:token-type:jwt';
 
 let server: LoopbackServer;
 let clock: ManualClock;
-beforeAll(async () => {
-  server = await startLoopbackServer();
-});
-afterAll(() => server.close());
-beforeEach(() => {
-  server.requests.length = 0;
-  clock = new ManualClock(NOW);
+withLoopbackServer(NOW, (started, fresh) => {
+  server = started;
+  clock = fresh;
   server.handle((_req, res) =>
     sendJson(res, 200, { access_token: 'at', token_type: 'Bearer', expires_in: 60 }),
   );
