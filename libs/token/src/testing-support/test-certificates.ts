@@ -1,6 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServer, type Server } from 'node:https';
 import { join } from 'node:path';
 
 /** PEM material made for one test run: a CA, a server certificate for 127.0.0.1, client certificates. */
@@ -83,4 +85,21 @@ export function makeTestCertificates(): TestCertificates {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * An https server with these certificates that requires a client certificate from their CA (RFC
+ * 8705 mutual TLS); `onRequest` gets each request with its whole body. Not listening yet.
+ */
+export function createMtlsServer(
+  certs: TestCertificates,
+  onRequest: (request: IncomingMessage, body: string, response: ServerResponse) => void,
+): Server {
+  const options = { cert: certs.server.cert, key: certs.server.key, ca: certs.ca };
+  return createServer({ ...options, requestCert: true, rejectUnauthorized: true }, (request, response) => {
+    let body = '';
+    request.setEncoding('utf8');
+    request.on('data', (chunk: string) => (body += chunk));
+    request.on('end', () => onRequest(request, body, response));
+  });
 }

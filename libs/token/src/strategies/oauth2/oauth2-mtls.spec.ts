@@ -1,9 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { once } from 'node:events';
-import { createServer, type Server } from 'node:https';
+import type { Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import { makeTestCertificates, type TestCertificates } from '../../testing-support/test-certificates.js';
+import {
+  createMtlsServer,
+  makeTestCertificates,
+  type TestCertificates,
+} from '../../testing-support/test-certificates.js';
 import { InvalidTokenOptionsError } from '../../core/token.errors.js';
 import { mtlsSchema } from '../../config/oauth2-mtls.options.js';
 import { MtlsClient } from './oauth2-mtls.js';
@@ -17,26 +21,12 @@ let seen: { method?: string; headers?: Record<string, unknown>; body?: string; p
 
 beforeAll(async () => {
   certs = makeTestCertificates();
-  server = createServer(
-    {
-      cert: certs.server.cert,
-      key: certs.server.key,
-      ca: certs.ca,
-      requestCert: true,
-      rejectUnauthorized: true,
-    },
-    (request, response) => {
-      let body = '';
-      request.setEncoding('utf8');
-      request.on('data', (chunk: string) => (body += chunk));
-      request.on('end', () => {
-        const peer = [(request.socket as TLSSocket).getPeerCertificate().subject?.CN].flat()[0];
-        seen = { method: request.method, headers: request.headers, body, peer };
-        response.writeHead(answer.status, answer.headers ?? {});
-        response.end(answer.body);
-      });
-    },
-  );
+  server = createMtlsServer(certs, (request, body, response) => {
+    const peer = [(request.socket as TLSSocket).getPeerCertificate().subject?.CN].flat()[0];
+    seen = { method: request.method, headers: request.headers, body, peer };
+    response.writeHead(answer.status, answer.headers ?? {});
+    response.end(answer.body);
+  });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   url = `https://127.0.0.1:${(server.address() as AddressInfo).port}/token`;

@@ -5,14 +5,18 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { once } from 'node:events';
-import { createServer, type Server } from 'node:https';
+import type { Server } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { ManualClock } from '../../core/clock.js';
 import type { FetchDispatcher } from '../../core/sender-constraint.js';
 import { TokenRequestError } from '../../core/token.errors.js';
 import { errorRenderings } from '../../testing-support/oauth2-loopback-server.js';
-import { makeTestCertificates, type TestCertificates } from '../../testing-support/test-certificates.js';
+import {
+  createMtlsServer,
+  makeTestCertificates,
+  type TestCertificates,
+} from '../../testing-support/test-certificates.js';
 import { MtlsClient } from './oauth2-mtls.js';
 import { OAuth2Strategy } from './oauth2.strategy.js';
 
@@ -37,33 +41,19 @@ let answer: { status: number; headers?: Record<string, string>; body?: string };
 
 beforeAll(async () => {
   certs = makeTestCertificates();
-  server = createServer(
-    {
-      cert: certs.server.cert,
-      key: certs.server.key,
-      ca: certs.ca,
-      requestCert: true,
-      rejectUnauthorized: true,
-    },
-    (request, response) => {
-      let body = '';
-      request.setEncoding('utf8');
-      request.on('data', (chunk: string) => (body += chunk));
-      request.on('end', () => {
-        const socket = request.socket as TLSSocket;
-        if (!sockets.includes(socket)) sockets.push(socket);
-        seen.push({
-          path: request.url ?? '',
-          connection: sockets.indexOf(socket) + 1,
-          headers: request.headers,
-          body,
-          peer: [socket.getPeerCertificate().subject?.CN].flat()[0],
-        });
-        response.writeHead(answer.status, answer.headers ?? {});
-        response.end(answer.body);
-      });
-    },
-  );
+  server = createMtlsServer(certs, (request, body, response) => {
+    const socket = request.socket as TLSSocket;
+    if (!sockets.includes(socket)) sockets.push(socket);
+    seen.push({
+      path: request.url ?? '',
+      connection: sockets.indexOf(socket) + 1,
+      headers: request.headers,
+      body,
+      peer: [socket.getPeerCertificate().subject?.CN].flat()[0],
+    });
+    response.writeHead(answer.status, answer.headers ?? {});
+    response.end(answer.body);
+  });
   // Idle connections stay open until the client closes them.
   server.keepAliveTimeout = 120_000;
   server.listen(0, '127.0.0.1');

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it, jest } from '@jest/globals';
 import { once } from 'node:events';
-import { createServer, type Server } from 'node:https';
+import type { Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import {
@@ -8,7 +8,11 @@ import {
   startLoopbackServer,
   type LoopbackServer,
 } from '../../testing-support/oauth2-loopback-server.js';
-import { makeTestCertificates, type TestCertificates } from '../../testing-support/test-certificates.js';
+import {
+  createMtlsServer,
+  makeTestCertificates,
+  type TestCertificates,
+} from '../../testing-support/test-certificates.js';
 import { rejection } from '../../testing-support/rejection.js';
 import { ManualClock } from '../../core/clock.js';
 import { DiscoveredEndpointRefusedError } from './oauth2-discovery.js';
@@ -36,30 +40,16 @@ let clock: ManualClock;
 
 beforeAll(async () => {
   certs = makeTestCertificates();
-  tlsServer = createServer(
-    {
-      cert: certs.server.cert,
-      key: certs.server.key,
-      ca: certs.ca,
-      requestCert: true,
-      rejectUnauthorized: true,
-    },
-    (request, response) => {
-      let body = '';
-      request.setEncoding('utf8');
-      request.on('data', (chunk: string) => (body += chunk));
-      request.on('end', () => {
-        const peer = [(request.socket as TLSSocket).getPeerCertificate().subject?.CN].flat()[0];
-        tlsRequests.push({
-          peer,
-          path: request.url,
-          headers: request.headers,
-          form: new URLSearchParams(body),
-        });
-        sendJson(response, 200, { access_token: `at-mtls-${tlsRequests.length}`, expires_in: 60 });
-      });
-    },
-  );
+  tlsServer = createMtlsServer(certs, (request, body, response) => {
+    const peer = [(request.socket as TLSSocket).getPeerCertificate().subject?.CN].flat()[0];
+    tlsRequests.push({
+      peer,
+      path: request.url,
+      headers: request.headers,
+      form: new URLSearchParams(body),
+    });
+    sendJson(response, 200, { access_token: `at-mtls-${tlsRequests.length}`, expires_in: 60 });
+  });
   tlsServer.keepAliveTimeout = 1;
   tlsServer.listen(0, '127.0.0.1');
   await once(tlsServer, 'listening');
