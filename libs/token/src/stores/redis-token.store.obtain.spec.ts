@@ -2,6 +2,7 @@ import { afterAll, afterEach, describe, expect, it, jest } from '@jest/globals';
 import { LogCapture } from '../testing-support/log-capture.js';
 import { mintToken, RedisStoreFixture } from '../testing-support/redis-store-fixture.js';
 import type { TokenInfo } from '../core/token-info.js';
+import type { RedisTokenStore } from './redis-token.store.js';
 import { RedisLease } from './redis-lease.js';
 import { StoreSignals } from './redis-store.signals.js';
 
@@ -39,6 +40,23 @@ function onFirstWait(action: () => Promise<void>): void {
       await action();
     }
     return original.call(this, key, timeoutMs);
+  });
+}
+
+/** Before the store's next lease attempt, `peer` stores `info` (it refreshed first), then the attempt goes on. */
+function peerStoresBeforeLock(peer: RedisTokenStore, info: TokenInfo): void {
+  const acquire = RedisLease.prototype.acquire;
+  jest.spyOn(RedisLease.prototype, 'acquire').mockImplementationOnce(async function (
+    this: RedisLease,
+    client,
+    lockKey,
+  ) {
+    await peer.obtain(
+      'svc',
+      async () => info,
+      () => false,
+    );
+    return acquire.call(this, client, lockKey);
   });
 }
 
@@ -123,19 +141,7 @@ describe('RedisTokenStore.obtain: holding the lease', () => {
     await fixture.writeEntry(prefix, 'svc', nearExpiry());
     const peer = fixture.newStore(prefix);
     const peers = mintToken();
-    const acquire = RedisLease.prototype.acquire;
-    jest.spyOn(RedisLease.prototype, 'acquire').mockImplementationOnce(async function (
-      this: RedisLease,
-      client,
-      lockKey,
-    ) {
-      await peer.obtain(
-        'svc',
-        async () => peers,
-        () => false,
-      ); // the peer refreshes first
-      return acquire.call(this, client, lockKey);
-    });
+    peerStoresBeforeLock(peer, peers); // the peer refreshes first
     const { generate, calls } = generator();
     const got = await fixture.newStore(prefix).obtain('svc', generate, beyondMargin);
     expect(got.token).toBe(peers.token);
@@ -148,19 +154,7 @@ describe('RedisTokenStore.obtain: holding the lease', () => {
     await fixture.writeEntry(prefix, 'svc', nearExpiry());
     const peer = fixture.newStore(prefix);
     const peers = nearExpiry();
-    const acquire = RedisLease.prototype.acquire;
-    jest.spyOn(RedisLease.prototype, 'acquire').mockImplementationOnce(async function (
-      this: RedisLease,
-      client,
-      lockKey,
-    ) {
-      await peer.obtain(
-        'svc',
-        async () => peers,
-        () => false,
-      );
-      return acquire.call(this, client, lockKey);
-    });
+    peerStoresBeforeLock(peer, peers); // the peer refreshes first
     const { generate, calls, fresh } = generator();
     expect(await fixture.newStore(prefix).obtain('svc', generate, beyondMargin)).toBe(fresh);
     expect(calls.map((previous) => previous?.token)).toEqual([peers.token]);

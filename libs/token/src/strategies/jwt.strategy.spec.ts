@@ -194,7 +194,13 @@ describe('JwtStrategy', () => {
         .spyOn(globalThis.crypto.subtle, 'importKey')
         .mockRejectedValueOnce(new Error('transient import failure'));
       try {
-        await expect(strategy.generate()).rejects.toBeInstanceOf(InvalidTokenOptionsError);
+        const failure = await strategy.generate().catch((error: unknown) => error);
+        expect(failure).toBeInstanceOf(InvalidTokenOptionsError);
+        expect(failure).toMatchObject({
+          message:
+            'jwt: "privateKey" could not be imported as a ES256 private key (PKCS#8 PEM or private JWK)',
+          field: 'privateKey',
+        });
         const info = await strategy.generate();
         await expect(jwtVerify(info.token, publicKey, { issuer: ACCESS_KEY })).resolves.toBeTruthy();
         expect(importKey).toHaveBeenCalledTimes(2);
