@@ -97,8 +97,8 @@ export function createRedactor(secrets: ReadonlyArray<string | undefined>): Reda
 }
 
 const credentialField = new RegExp(
-  // A value already `[redacted]` is left alone: a redactor with more secrets runs this twice.
-  `((?:"|\\b)(?:${SECRET_FIELDS.join('|')})"?\\s*[:=]\\s*)(?!\\[redacted\\])("(?:[^"\\\\]|\\\\.)*"?|[^,}\\]\\s&]+)`,
+  // A value already REDACTED is left alone: a redactor with more secrets runs this twice.
+  `((?:"|\\b)(?:${SECRET_FIELDS.join('|')})"?\\s*[:=]\\s*)(?!${REDACTED.replace(/[[\]]/g, '\\$&')})("(?:[^"\\\\]|\\\\.)*"?|[^,}\\]\\s&]+)`,
   'gi',
 );
 
